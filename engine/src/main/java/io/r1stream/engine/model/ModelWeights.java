@@ -1,0 +1,98 @@
+package io.r1stream.engine.model;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * All weights of a Qwen2 / Llama checkpoint, in Hugging Face tensor names, checked against config.json.
+ *
+ * @param embedding (vocab, hidden) token embedding rows; also the lm_head when embeddings are tied
+ * @param finalNorm (hidden) model.norm
+ * @param lmHead    (vocab, hidden)
+ */
+public record ModelWeights(ModelConfig config, WeightFormat format, Linear embedding, List<LayerWeights> layers,
+                           float[] finalNorm, Linear lmHead) {
+
+    /** Loads every tensor the architecture needs; a missing or misshapen tensor fails with its name. */
+    public static ModelWeights load(ModelConfig c, Checkpoint ckpt, WeightFormat format, MatmulThreads threads) {
+        long h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), inter = c.intermediateSize(), vocab = c.vocabSize();
+        Loader l = new Loader(ckpt, format, threads);
+        Linear embed = l.matrix(List.of("model.embed_tokens.weight"), List.of(vocab), h);
+        List<LayerWeights> layers = new ArrayList<>(c.numLayers());
+        for (int i = 0; i < c.numLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            float[] bias = null;
+            if (c.architecture().qkvBias()) {
+                float[] qb = ckpt.readFloats(p + "self_attn.q_proj.bias", q);
+                float[] kb = ckpt.readFloats(p + "self_attn.k_proj.bias", kv);
+                float[] vb = ckpt.readFloats(p + "self_attn.v_proj.bias", kv);
+                bias = concat(qb, kb, vb);
+            }
+            layers.add(new LayerWeights(
+                    ckpt.readFloats(p + "input_layernorm.weight", h),
+                    l.matrix(List.of(p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"),
+                            List.of(q, kv, kv), h),
+                    bias,
+                    l.matrix(List.of(p + "self_attn.o_proj.weight"), List.of(h), q),
+                    ckpt.readFloats(p + "post_attention_layernorm.weight", h),
+                    l.matrix(List.of(p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"), List.of(inter, inter), h),
+                    l.matrix(List.of(p + "mlp.down_proj.weight"), List.of(h), inter)));
+        }
+        float[] norm = ckpt.readFloats("model.norm.weight", h);
+        // Tied checkpoints (Qwen2-0.5B) reuse the embedding rows as the output projection.
+        Linear head = c.tieWordEmbeddings() ? embed : l.matrix(List.of("lm_head.weight"), List.of(vocab), h);
+        return new ModelWeights(c, format, embed, layers, norm, head);
+    }
+
+    /** Bytes of weights one decoded token reads (all matrices but the embedding table, which is one row). */
+    public long bytesReadPerToken() {
+        long n = lmHead.weightBytes();
+        for (LayerWeights w : layers) n += w.qkv().weightBytes() + w.o().weightBytes() + w.gateUp().weightBytes() + w.down().weightBytes();
+        return n;
+    }
+
+    /** Copies embedding row {@code token} (hidden floats) into dst at dstOff. */
+    public void embed(int token, float[] dst, int dstOff) {
+        if (token < 0 || token >= config.vocabSize()) {
+            throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+        }
+        if (embedding instanceof Bf16Linear b) b.row(token, dst, dstOff);
+        else ((F32Linear) embedding).row(token, dst, dstOff);
+    }
+
+    private static float[] concat(float[]... parts) {
+        int n = 0;
+        for (float[] p : parts) n += p.length;
+        float[] out = new float[n];
+        int off = 0;
+        for (float[] p : parts) { System.arraycopy(p, 0, out, off, p.length); off += p.length; }
+        return out;
+    }
+
+    /** Reads named matrices (each (rows_i, cols)) and stacks their rows into one Linear in the chosen format. */
+    private record Loader(Checkpoint ckpt, WeightFormat format, MatmulThreads threads) {
+        Linear matrix(List<String> names, List<Long> rows, long cols) {
+            int totalRows = 0;
+            for (long r : rows) totalRows += (int) r;
+            int in = (int) cols;
+            if (format == WeightFormat.BF16) {
+                short[] all = new short[Math.multiplyExact(totalRows, in)];
+                int off = 0;
+                for (int i = 0; i < names.size(); i++) {
+                    short[] part = ckpt.readBf16(names.get(i), rows.get(i), cols);
+                    System.arraycopy(part, 0, all, off, part.length);
+                    off += part.length;
+                }
+                return new Bf16Linear(all, totalRows, in, threads);
+            }
+            float[] all = new float[Math.multiplyExact(totalRows, in)];
+            int off = 0;
+            for (int i = 0; i < names.size(); i++) {
+                float[] part = ckpt.readFloats(names.get(i), rows.get(i), cols);
+                System.arraycopy(part, 0, all, off, part.length);
+                off += part.length;
+            }
+            return new F32Linear(all, totalRows, in, threads);
+        }
+    }
+}
