@@ -1,0 +1,121 @@
+package io.r1stream.engine.kv;
+
+import io.r1stream.engine.model.TensorDtype;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Moves KV between engine blocks (float32) and compact {@link KvChunk}s (fp16 or int8). Chunk data layout,
+ * little-endian: for each position, for each layer, the K row then the V row; an fp16 row is kvDim halves,
+ * an int8 row is a float32 scale (max |x| / 127) followed by kvDim signed bytes.
+ */
+public final class KvChunkCodec {
+    private final KvLayout layout;
+    private final KvEncoding encoding;
+
+    public KvChunkCodec(KvLayout layout, KvEncoding encoding) {
+        this.layout = layout;
+        this.encoding = encoding;
+    }
+
+    public KvEncoding encoding() { return encoding; }
+
+    /** Bytes one encoded row of kvDim elements takes. */
+    private int rowBytes() {
+        return encoding == KvEncoding.FP16 ? 2 * layout.kvDim() : 4 + layout.kvDim();
+    }
+
+    /** Encoded bytes per position (all layers, K and V). */
+    public int bytesPerPosition() { return 2 * layout.layers() * rowBytes(); }
+
+    /** Splits positions [0, seq.length()) into chunks of {@code chunkTokens} (the last may be shorter). */
+    public List<KvChunk> encode(KvSequence seq, int chunkTokens) {
+        List<KvChunk> out = new ArrayList<>();
+        for (int start = 0; start < seq.length(); start += chunkTokens) {
+            out.add(encode(seq, start, Math.min(seq.length(), start + chunkTokens)));
+        }
+        return out;
+    }
+
+    public KvChunk encode(KvSequence seq, int from, int to) {
+        int n = to - from, kvDim = layout.kvDim();
+        ByteBuffer buf = ByteBuffer.allocate(n * bytesPerPosition()).order(ByteOrder.LITTLE_ENDIAN);
+        int[] ids = new int[n];
+        for (int p = from; p < to; p++) {
+            ids[p - from] = seq.token(p);
+            KvBlock b = seq.block(p);
+            for (int l = 0; l < layout.layers(); l++) {
+                int off = layout.offset(l, p % layout.blockTokens());
+                putRow(buf, b.k(), off, kvDim);
+                putRow(buf, b.v(), off, kvDim);
+            }
+        }
+        return new KvChunk(KvChunk.FORMAT_VERSION, layout.layers(), kvDim, encoding, from, ids, buf.array());
+    }
+
+    /**
+     * Appends chunks (contiguous from position seq.length()) to a sequence. Returns false, leaving the
+     * sequence as it was, when the source is out of blocks.
+     */
+    public boolean decodeInto(List<KvChunk> chunks, KvSequence seq, KvBlockSource source) {
+        int start = seq.length();
+        int end = start;
+        for (KvChunk c : chunks) {
+            check(c);
+            if (c.startPosition() != end) {
+                throw new IllegalArgumentException("KV chunks are not contiguous: expected position " + end + ", got " + c.startPosition());
+            }
+            end = c.endPosition();
+        }
+        if (!seq.reserve(end, source)) return false;
+        int kvDim = layout.kvDim();
+        for (KvChunk c : chunks) {
+            ByteBuffer buf = ByteBuffer.wrap(c.data()).order(ByteOrder.LITTLE_ENDIAN);
+            for (int p = c.startPosition(); p < c.endPosition(); p++) {
+                KvBlock b = seq.block(p);
+                for (int l = 0; l < layout.layers(); l++) {
+                    int off = layout.offset(l, p % layout.blockTokens());
+                    getRow(buf, c.encoding(), b.k(), off, kvDim);
+                    getRow(buf, c.encoding(), b.v(), off, kvDim);
+                }
+            }
+            seq.commit(c.startPosition(), c.tokenIds());
+        }
+        return true;
+    }
+
+    /** A chunk from another model shape (or a future format) is refused, never misread. */
+    public void check(KvChunk c) {
+        if (c.formatVersion() != KvChunk.FORMAT_VERSION) {
+            throw new IllegalArgumentException("KV chunk format version " + c.formatVersion() + " is not " + KvChunk.FORMAT_VERSION);
+        }
+        if (c.layers() != layout.layers() || c.kvDim() != layout.kvDim()) {
+            throw new IllegalArgumentException("KV chunk of shape (layers " + c.layers() + ", kvDim " + c.kvDim()
+                    + ") does not fit this model (layers " + layout.layers() + ", kvDim " + layout.kvDim() + ")");
+        }
+    }
+
+    private void putRow(ByteBuffer buf, float[] src, int off, int n) {
+        if (encoding == KvEncoding.FP16) {
+            for (int i = 0; i < n; i++) buf.putShort(TensorDtype.floatToHalf(src[off + i]));
+            return;
+        }
+        float max = 0;
+        for (int i = 0; i < n; i++) max = Math.max(max, Math.abs(src[off + i]));
+        float scale = max == 0 ? 1f : max / 127f;
+        buf.putFloat(scale);
+        for (int i = 0; i < n; i++) buf.put((byte) Math.round(src[off + i] / scale));
+    }
+
+    private static void getRow(ByteBuffer buf, KvEncoding enc, float[] dst, int off, int n) {
+        if (enc == KvEncoding.FP16) {
+            for (int i = 0; i < n; i++) dst[off + i] = TensorDtype.halfToFloat(buf.getShort());
+            return;
+        }
+        float scale = buf.getFloat();
+        for (int i = 0; i < n; i++) dst[off + i] = buf.get() * scale;
+    }
+}

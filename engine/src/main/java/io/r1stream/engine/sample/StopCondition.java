@@ -1,0 +1,43 @@
+package io.r1stream.engine.sample;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Decides when a generation ends: an EOS id from generation_config.json, a stop string appearing in the text,
+ * or max tokens. Stop strings are matched on the detokenized text so they work across token boundaries;
+ * the text is cut before the stop string.
+ */
+public final class StopCondition {
+    private final Set<Integer> eosIds;
+    private final List<String> stops;
+    private final int maxTokens;
+
+    public StopCondition(Set<Integer> eosIds, List<String> stops, int maxTokens) {
+        this.eosIds = Set.copyOf(eosIds);
+        this.stops = List.copyOf(stops);
+        this.maxTokens = maxTokens;
+    }
+
+    public boolean isEos(int token) { return eosIds.contains(token); }
+
+    public boolean reachedLength(int generated) { return generated >= maxTokens; }
+
+    /** Index where the first stop string begins in text, searching from {@code from}; -1 if none. */
+    public int stopIndex(String text, int from) {
+        int best = -1;
+        for (String s : stops) {
+            if (s.isEmpty()) continue;
+            int i = text.indexOf(s, Math.max(0, from));
+            if (i >= 0 && (best < 0 || i < best)) best = i;
+        }
+        return best;
+    }
+
+    /** Longest stop string: text within this many chars of the end may still become a stop (hold it back when streaming). */
+    public int holdBack() {
+        int n = 0;
+        for (String s : stops) n = Math.max(n, s.length() - 1);
+        return n;
+    }
+}
