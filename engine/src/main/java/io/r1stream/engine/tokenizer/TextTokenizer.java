@@ -1,0 +1,144 @@
+package io.r1stream.engine.tokenizer;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * Text to token ids and back with a Hugging Face {@code tokenizer.json}, through DJL's binding of the Rust
+ * tokenizers library. Configured for a chat engine, not for classification:
+ * <ul>
+ *   <li>no special tokens added by encoding (the chat template writes bos itself, so it is never doubled);
+ *       special-token strings in the text, like {@code <｜User｜>}, still become their single ids;</li>
+ *   <li>no truncation (DJL truncates to 512 tokens unless told otherwise) and no padding.</li>
+ * </ul>
+ * Holds native memory: close it. The Rust tokenizer is not changed after loading, so concurrent encode/decode
+ * should be safe, but DJL documents no guarantee and no test here checks it.
+ */
+public final class TextTokenizer implements AutoCloseable {
+
+    private final Path file;
+    private final HuggingFaceTokenizer tokenizer;
+    private final Map<String, Integer> idOfToken;
+    private final int vocabSize;
+
+    private TextTokenizer(Path file, HuggingFaceTokenizer tokenizer, Map<String, Integer> idOfToken) {
+        this.file = file;
+        this.tokenizer = tokenizer;
+        this.idOfToken = idOfToken;
+        this.vocabSize = idOfToken.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
+    }
+
+    /**
+     * Loads {@code tokenizer.json} from a model directory (or the file itself when given one).
+     *
+     * @throws TokenizerFormatException when the file is missing, unreadable, or not a tokenizer.json
+     */
+    public static TextTokenizer load(Path modelDirOrFile) {
+        Path file = Files.isDirectory(modelDirOrFile)
+                ? modelDirOrFile.resolve(TokenizerGenerator.TOKENIZER_FILE) : modelDirOrFile;
+        if (!Files.isRegularFile(file)) {
+            throw new TokenizerFormatException("No tokenizer file at " + file.toAbsolutePath()
+                    + ": the model directory needs the Hugging Face tokenizer.json"
+                    + " (generate one with TokenizerGenerator for test models)");
+        }
+        Map<String, Integer> ids = readTokenIds(file);
+        HuggingFaceTokenizer hf;
+        try {
+            hf = HuggingFaceTokenizer.builder()
+                    .optTokenizerPath(file)
+                    .optAddSpecialTokens(false)
+                    .optTruncation(false)
+                    .optPadding(false)
+                    .build();
+        } catch (IOException | RuntimeException e) {
+            throw new TokenizerFormatException("Cannot load " + file.toAbsolutePath()
+                    + " as a Hugging Face tokenizer: " + e.getMessage(), e);
+        }
+        return new TextTokenizer(file, hf, ids);
+    }
+
+    /** Token ids of the text, exactly as the model must see them; nothing added, nothing cut. */
+    public int[] encode(String text) {
+        long[] ids = tokenizer.encode(text, false, false).getIds();
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = (int) ids[i];
+        }
+        return out;
+    }
+
+    /** The text of the ids, special tokens included: the inverse of {@link #encode} (for NFC text). */
+    public String decode(int[] ids) {
+        return decode(ids, false);
+    }
+
+    /** The text of the ids; with {@code skipSpecialTokens}, bos/eos/pad/User/Assistant are left out. */
+    public String decode(int[] ids, boolean skipSpecialTokens) {
+        long[] wide = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            wide[i] = ids[i];
+        }
+        return tokenizer.decode(wide, skipSpecialTokens);
+    }
+
+    /** The id of one vocabulary entry or added token, spelled as in tokenizer.json (byte-level for BPE entries). */
+    public OptionalInt tokenId(String token) {
+        Integer id = idOfToken.get(token);
+        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+    }
+
+    /** Number of ids the tokenizer can produce: highest id + 1. The model's vocab_size must be at least this. */
+    public int vocabSize() {
+        return vocabSize;
+    }
+
+    /** The tokenizer.json this was loaded from. */
+    public Path file() {
+        return file;
+    }
+
+    /** A new detokenizer for one generated sequence; see {@link StreamingDetokenizer}. */
+    public StreamingDetokenizer newStreamingDetokenizer(boolean skipSpecialTokens) {
+        return new StreamingDetokenizer(this, skipSpecialTokens);
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+
+    // DJL 0.36 has no token -> id lookup, so read model.vocab and added_tokens ourselves.
+    private static Map<String, Integer> readTokenIds(Path file) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new TokenizerFormatException("Cannot parse " + file.toAbsolutePath() + " as JSON: "
+                    + e.getMessage(), e);
+        }
+        JsonNode vocab = root == null ? null : root.path("model").get("vocab");
+        if (vocab == null || !vocab.isObject()) {
+            throw new TokenizerFormatException(file.toAbsolutePath() + " has no model.vocab object;"
+                    + " expected a Hugging Face tokenizer.json with a BPE model");
+        }
+        Map<String, Integer> ids = new HashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            ids.put(e.getKey(), e.getValue().asInt());
+        }
+        for (JsonNode added : root.path("added_tokens")) {
+            ids.put(added.path("content").asText(), added.path("id").asInt());
+        }
+        return ids;
+    }
+}
