@@ -1,0 +1,99 @@
+package io.r1stream.engine;
+
+import io.r1stream.engine.model.Checkpoint;
+import io.r1stream.engine.model.GenerationDefaults;
+import io.r1stream.engine.model.MatmulThreads;
+import io.r1stream.engine.model.ModelConfig;
+import io.r1stream.engine.model.ModelFormatException;
+import io.r1stream.engine.model.ModelWeights;
+import io.r1stream.engine.model.Transformer;
+import io.r1stream.engine.model.WeightFormat;
+import io.r1stream.engine.sample.SamplingParams;
+import io.r1stream.engine.tokenizer.ChatMessage;
+import io.r1stream.engine.tokenizer.DeepSeekR1ChatTemplate;
+import io.r1stream.engine.tokenizer.StreamingDetokenizer;
+import io.r1stream.engine.tokenizer.TextTokenizer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A model directory loaded for the CPU engine: config, generation defaults, tokenizer + R1 chat template,
+ * and the weights in the chosen format. Loading checks every file and tensor and names what is wrong.
+ */
+public final class LoadedModel implements AutoCloseable {
+    private final Path dir;
+    private final ModelConfig config;
+    private final GenerationDefaults defaults;
+    private final TextTokenizer tokenizer;
+    private final DeepSeekR1ChatTemplate template = new DeepSeekR1ChatTemplate();
+    private final Transformer transformer;
+    private final MatmulThreads threads;
+    private final double loadSeconds;
+
+    private LoadedModel(Path dir, ModelConfig config, GenerationDefaults defaults, TextTokenizer tokenizer,
+                        Transformer transformer, MatmulThreads threads, double loadSeconds) {
+        this.dir = dir;
+        this.config = config;
+        this.defaults = defaults;
+        this.tokenizer = tokenizer;
+        this.transformer = transformer;
+        this.threads = threads;
+        this.loadSeconds = loadSeconds;
+    }
+
+    public static LoadedModel load(EngineOptions o) {
+        long t0 = System.nanoTime();
+        Path dir = o.modelDir();
+        if (!Files.isDirectory(dir)) {
+            throw new ModelFormatException("model directory " + dir + " does not exist; create one with "
+                    + "`bin/r1stream model create --out " + dir + "` or point --model at a Hugging Face checkpoint");
+        }
+        ModelConfig config = ModelConfig.read(dir);
+        GenerationDefaults defaults = GenerationDefaults.read(dir);
+        Checkpoint ckpt = Checkpoint.open(dir);
+        WeightFormat format = o.weightFormat().equalsIgnoreCase("auto")
+                ? WeightFormat.defaultFor(ckpt.dominantDtype()) : WeightFormat.parse(o.weightFormat());
+        TextTokenizer tokenizer = TextTokenizer.load(dir);
+        if (tokenizer.vocabSize() > config.vocabSize()) {
+            tokenizer.close();
+            throw new ModelFormatException("tokenizer.json has " + tokenizer.vocabSize() + " tokens but config.json vocab_size is "
+                    + config.vocabSize() + ": the tokenizer does not belong to these weights");
+        }
+        MatmulThreads threads = new MatmulThreads(o.threads());
+        Transformer t = new Transformer(ModelWeights.load(config, ckpt, format, threads), threads, o.kvBlockTokens());
+        return new LoadedModel(dir, config, defaults, tokenizer, t, threads, (System.nanoTime() - t0) / 1e9);
+    }
+
+    public Path dir() { return dir; }
+    public ModelConfig config() { return config; }
+    public GenerationDefaults defaults() { return defaults; }
+    public TextTokenizer tokenizer() { return tokenizer; }
+    public DeepSeekR1ChatTemplate template() { return template; }
+    public Transformer transformer() { return transformer; }
+    public double loadSeconds() { return loadSeconds; }
+
+    /** The conversation rendered with the R1 chat template and tokenized, ending in the generation prompt. */
+    public int[] chatPrompt(String system, List<ChatMessage> turns) {
+        return template.renderIds(tokenizer, system, turns, true);
+    }
+
+    /** Sampling with the model's released defaults (generation_config.json) unless overridden (null = default). */
+    public SamplingParams sampling(Double temperature, Double topP, Integer topK, Long seed, int maxTokens, List<String> stop) {
+        return new SamplingParams(temperature != null ? temperature : defaults.temperature(),
+                topK != null ? topK : defaults.topK(), topP != null ? topP : defaults.topP(), seed, maxTokens, stop);
+    }
+
+    /** Per-request detokenizers for the engine (special tokens skipped; {@code <think>} kept for the split). */
+    public Detokenizer newDetokenizer() {
+        StreamingDetokenizer d = tokenizer.newStreamingDetokenizer(true);
+        return d::accept;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+        threads.close();
+    }
+}
