@@ -1,0 +1,88 @@
+package io.r1stream.cli;
+
+import io.r1stream.engine.LoadedModel;
+import io.r1stream.engine.kv.KvBlockSource;
+import io.r1stream.engine.kv.KvSequence;
+import io.r1stream.engine.model.ModelConfig;
+import io.r1stream.engine.model.SequenceStep;
+import io.r1stream.engine.model.Transformer;
+import io.r1stream.engine.sample.Sampler;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * Prefill and batch-1 decode speed of the forward pass, next to the memory bandwidth measured in the same
+ * run with the same threads: decoding reads every weight once per token, so bandwidth / bytes per token is
+ * its ceiling. The target is stated against the checkpoint's BF16 size (2 bytes per parameter).
+ */
+@Command(name = "engine", mixinStandardHelpOptions = true,
+        description = "Prefill tokens/s, batch-1 decode tokens/s, measured memory bandwidth and decode as a fraction of the bandwidth limit.")
+final class BenchEngine implements Callable<Integer> {
+    @Mixin EngineArgs engine;
+    @Option(names = "--prompt-tokens", defaultValue = "128", description = "prefill length (default: ${DEFAULT-VALUE})") int promptTokens;
+    @Option(names = "--gen-tokens", defaultValue = "32", description = "decoded tokens (default: ${DEFAULT-VALUE})") int genTokens;
+    @Option(names = "--bandwidth-gib", defaultValue = "1", description = "buffer streamed to measure bandwidth (default: ${DEFAULT-VALUE} GiB)") int bandwidthGib;
+
+    @Override
+    public Integer call() {
+        System.out.println(MachineInfo.describe());
+        try (LoadedModel m = LoadedModel.load(engine.options())) {
+            Transformer t = m.transformer();
+            ModelConfig c = m.config();
+            System.out.printf("model: %s %s, %d layers, hidden %d, %,d parameters (%,d read per token), weights held as %s, %d thread(s), loaded in %.1f s%n",
+                    c.architecture().hfClassName(), m.dir().getFileName(), c.numLayers(), c.hiddenSize(), c.parameterCount(),
+                    c.parametersReadPerToken(), t.weights().format(), engine.threads, m.loadSeconds());
+            SplittableRandom rnd = new SplittableRandom(1);
+            int vocab = m.tokenizer().vocabSize();
+            int[] prompt = rnd.ints(promptTokens, 0, vocab).toArray();
+            KvBlockSource blocks = KvBlockSource.unbounded(t.kvLayout());
+
+            // warm-up: JIT-compile the kernels on a short run
+            run(t, blocks, java.util.Arrays.copyOf(prompt, Math.min(16, prompt.length)), 4, new ArrayList<>());
+
+            List<Double> prefill = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                KvSequence kv = new KvSequence(t.kvLayout());
+                kv.reserve(prompt.length, blocks);
+                long t0 = System.nanoTime();
+                t.forward(List.of(new SequenceStep(kv, prompt, true)));
+                prefill.add(prompt.length / ((System.nanoTime() - t0) / 1e9));
+            }
+            List<Double> tokenSeconds = new ArrayList<>();
+            run(t, blocks, prompt, genTokens, tokenSeconds);
+            double decode = 1 / Stats.median(tokenSeconds);
+            double bw = MemoryBandwidth.measure(t.threads(), (long) bandwidthGib << 30, 5);
+
+            double bf16Bytes = 2.0 * c.parametersReadPerToken();
+            double heldBytes = t.weights().bytesReadPerToken();
+            double limitBf16 = bw / bf16Bytes;
+            System.out.printf("prefill: %.1f tokens/s (%d-token prompt, median of 3)%n", Stats.median(prefill), prompt.length);
+            System.out.printf("decode:  %.2f tokens/s at batch 1 (median of %d steps, %.1f ms/token)%n", decode, tokenSeconds.size(), 1000 / decode);
+            System.out.printf("memory bandwidth: %.1f GB/s (%d thread(s), median of 5 passes over %d GiB)%n", bw / 1e9, engine.threads, bandwidthGib);
+            System.out.printf("bandwidth limit at 2 bytes/parameter (BF16 checkpoint, %.2f GB/token): %.2f tokens/s -> decode reaches %.0f%% of it%n",
+                    bf16Bytes / 1e9, limitBf16, 100 * decode / limitBf16);
+            System.out.printf("bandwidth limit for the weights as held (%.2f GB/token): %.2f tokens/s -> decode reaches %.0f%% of it%n",
+                    heldBytes / 1e9, bw / heldBytes, 100 * decode * heldBytes / bw);
+        }
+        return 0;
+    }
+
+    /** Prefills then decodes greedily, recording each decode step's seconds. */
+    private static void run(Transformer t, KvBlockSource blocks, int[] prompt, int gen, List<Double> stepSeconds) {
+        KvSequence kv = new KvSequence(t.kvLayout());
+        kv.reserve(prompt.length + gen, blocks);
+        float[] logits = t.forward(List.of(new SequenceStep(kv, prompt, true)))[0];
+        for (int i = 0; i < gen; i++) {
+            int next = Sampler.argmax(logits);
+            long t0 = System.nanoTime();
+            logits = t.forward(List.of(new SequenceStep(kv, new int[]{next}, true)))[0];
+            stepSeconds.add((System.nanoTime() - t0) / 1e9);
+        }
+    }
+}

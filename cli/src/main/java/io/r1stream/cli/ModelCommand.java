@@ -1,0 +1,57 @@
+package io.r1stream.cli;
+
+import io.r1stream.engine.model.Architecture;
+import io.r1stream.engine.model.TensorDtype;
+import io.r1stream.engine.model.gen.ModelGenerator;
+import io.r1stream.engine.model.gen.ModelSize;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code r1stream model create}: writes a generated model directory. */
+@Command(name = "model", mixinStandardHelpOptions = true, description = "Model directories.",
+        subcommands = ModelCommand.Create.class)
+public final class ModelCommand {
+
+    @Command(name = "create", mixinStandardHelpOptions = true,
+            description = "Write a model directory with random weights in a real architecture's shapes, a byte-level BPE "
+                    + "tokenizer.json with the DeepSeek-R1 special tokens, and the config files. Same seed -> identical files.")
+    static final class Create implements Callable<Integer> {
+        @Option(names = "--arch", defaultValue = "qwen2", paramLabel = "qwen2|llama", description = "architecture (default: ${DEFAULT-VALUE})")
+        String arch;
+
+        @Option(names = "--size", defaultValue = "tiny", paramLabel = "tiny|small|qwen2-0.5b|r1-distill-qwen-1.5b",
+                description = "shape; the named sizes are the real configs of those models (default: ${DEFAULT-VALUE})")
+        String size;
+
+        @Option(names = "--dtype", defaultValue = "bf16", paramLabel = "bf16|f16|f32", description = "stored dtype (default: ${DEFAULT-VALUE})")
+        String dtype;
+
+        @Option(names = "--seed", defaultValue = "42", description = "weight seed (default: ${DEFAULT-VALUE})")
+        long seed;
+
+        @Option(names = "--shards", defaultValue = "1", description = "safetensors shards; >1 writes model-0000N-of-0000M + index (default: ${DEFAULT-VALUE})")
+        int shards;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory")
+        Path out;
+
+        @Override
+        public Integer call() {
+            TensorDtype d = switch (dtype.toLowerCase()) {
+                case "bf16" -> TensorDtype.BF16;
+                case "f16" -> TensorDtype.F16;
+                case "f32" -> TensorDtype.F32;
+                default -> throw new IllegalArgumentException("--dtype '" + dtype + "' is not one of bf16, f16, f32");
+            };
+            long t0 = System.nanoTime();
+            ModelSize s = ModelSize.fromCliName(size);
+            ModelGenerator.create(new ModelGenerator.Spec(Architecture.fromCliName(arch), s, d, seed, shards), out);
+            System.out.printf("wrote %s model (%s, %s, seed %d) to %s in %.1f s%n", s.cliName(), arch, dtype, seed, out,
+                    (System.nanoTime() - t0) / 1e9);
+            return 0;
+        }
+    }
+}
