@@ -16,8 +16,8 @@ import java.util.Arrays;
  * rounding (FACTS.md), so the test sizes use unit-variance activations instead of the usual 0.02.
  */
 public enum ModelSize {
-    TINY("tiny", 64, 160, 2, 4, 2, 1024, 512, 2048, false, 0),
-    SMALL("small", 256, 704, 4, 8, 2, 4096, 3000, 4096, false, 0),
+    TINY("tiny", 64, 160, 2, 4, 2, 1024, 1016, 2048, false, 0),
+    SMALL("small", 256, 704, 4, 8, 2, 4096, 4088, 4096, false, 0),
     QWEN2_0_5B("qwen2-0.5b", 896, 4864, 24, 14, 2, 151936, 4096, 131072, true, 0.02),
     R1_DISTILL_QWEN_1_5B("r1-distill-qwen-1.5b", 1536, 8960, 28, 12, 2, 151936, 4096, 131072, false, 0.02);
 
