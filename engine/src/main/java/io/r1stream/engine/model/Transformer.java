@@ -96,11 +96,10 @@ public final class Transformer {
                 System.arraycopy(qkv, base + qDim + kvDim, block.v(), off, kvDim);
             }
             final int layer = l;
-            threads.forRows(T * c.numHeads(), 1, (from, to) -> {
+            threads.forRows(T * c.numKvHeads(), 1, (from, to) -> {
                 for (int i = from; i < to; i++) {
-                    int t = i / c.numHeads(), head = i % c.numHeads();
-                    attend(layer, steps.get(rowStep[t]).kv(), rowPos[t], qkv, t * qkvOut + head * hd,
-                            head / c.kvGroup(), att, t * qDim + head * hd);
+                    int t = i / c.numKvHeads(), kvHead = i % c.numKvHeads();
+                    attend(layer, steps.get(rowStep[t]).kv(), rowPos[t], qkv, t * qkvOut, kvHead, att, t * qDim);
                 }
             });
             lw.o().apply(att, T, proj);
@@ -152,31 +151,44 @@ public final class Transformer {
         return result;
     }
 
-    /** Causal attention of one query head at position pos over positions [0, pos] of its sequence. */
-    private void attend(int layer, KvSequence seq, int pos, float[] q, int qOff, int kvHead, float[] out, int outOff) {
-        int hd = c.headDim(), bt = kvLayout.blockTokens();
+    /**
+     * Causal attention at position pos over positions [0, pos] of its sequence, for the query heads that
+     * share one KV head (grouped-query attention): each cached K and V row is read once for the whole group.
+     *
+     * @param qBase   offset of this token's concatenated query heads in q
+     * @param outBase offset of this token's (qDim) output row
+     */
+    private void attend(int layer, KvSequence seq, int pos, float[] q, int qBase, int kvHead, float[] out, int outBase) {
+        int hd = c.headDim(), bt = kvLayout.blockTokens(), group = c.kvGroup();
+        int firstHead = kvHead * group;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        float[] scores = new float[pos + 1];
-        float max = Float.NEGATIVE_INFINITY;
+        float[][] scores = new float[group][pos + 1]; // (group, positions)
         for (int p = 0; p <= pos; p++) {
-            KvBlock b = seq.block(p);
-            float s = VectorKernels.dot(q, qOff, b.k(), kvLayout.offset(layer, p % bt) + kvHead * hd, hd) * scale;
-            scores[p] = s;
-            if (s > max) max = s;
+            float[] k = seq.block(p).k();
+            int kOff = kvLayout.offset(layer, p % bt) + kvHead * hd;
+            for (int g = 0; g < group; g++) {
+                scores[g][p] = VectorKernels.dot(q, qBase + (firstHead + g) * hd, k, kOff, hd) * scale;
+            }
         }
-        float sum = 0;
-        for (int p = 0; p <= pos; p++) {
-            scores[p] = (float) Math.exp(scores[p] - max);
-            sum += scores[p];
+        for (int g = 0; g < group; g++) {
+            float[] sc = scores[g];
+            float max = Float.NEGATIVE_INFINITY;
+            for (int p = 0; p <= pos; p++) max = Math.max(max, sc[p]);
+            float sum = 0;
+            for (int p = 0; p <= pos; p++) {
+                sc[p] = (float) Math.exp(sc[p] - max);
+                sum += sc[p];
+            }
+            float inv = 1f / sum;
+            for (int p = 0; p <= pos; p++) sc[p] *= inv;
+            java.util.Arrays.fill(out, outBase + (firstHead + g) * hd, outBase + (firstHead + g + 1) * hd, 0f);
         }
-        float inv = 1f / sum;
-        for (int i = 0; i < hd; i++) out[outOff + i] = 0;
         for (int p = 0; p <= pos; p++) {
-            KvBlock b = seq.block(p);
+            float[] v = seq.block(p).v();
             int vOff = kvLayout.offset(layer, p % bt) + kvHead * hd;
-            float a = scores[p] * inv;
-            float[] v = b.v();
-            for (int i = 0; i < hd; i++) out[outOff + i] += a * v[vOff + i];
+            for (int g = 0; g < group; g++) {
+                VectorKernels.axpy(scores[g][p], v, vOff, out, outBase + (firstHead + g) * hd, hd);
+            }
         }
     }
 

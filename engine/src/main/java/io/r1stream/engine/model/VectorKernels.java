@@ -33,6 +33,17 @@ final class VectorKernels {
         return sum;
     }
 
+    /** y[yOff + i] += a * x[xOff + i], for i in [0, n): the attention-weighted sum of V rows. */
+    static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        int upper = F.loopBound(n);
+        FloatVector av = FloatVector.broadcast(F, a);
+        for (; i < upper; i += F.length()) {
+            FloatVector.fromArray(F, x, xOff + i).fma(av, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] += a * x[xOff + i];
+    }
+
     /** y[b*out + o] = dot(x row b, W row o) for o in [from, to), float32 weights (out, in). */
     static void matmulF32(float[] w, int in, int out, float[] x, int batch, float[] y, int from, int to) {
         int upper = F.loopBound(in);
