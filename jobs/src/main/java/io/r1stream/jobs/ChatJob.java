@@ -131,9 +131,11 @@ public final class ChatJob {
                         .uid("dlq-samples").name("dlq-samples"))
                 .windowAll(TumblingProcessingTimeWindows.of(o.metricsWindow()))
                 .process(new MetricsWindowFunction(), TypeInformation.of(MetricsWindow.class))
-                .uid("metrics-window").name("metrics-window");
+                .uid("metrics-window").name("metrics-window")
+                .setParallelism(1).setMaxParallelism(1);
+        // non-parallel in every run, so restoring at another parallelism finds the same max parallelism (1)
         metrics.sinkTo(KafkaTopology.metricsSink(o.bootstrapServers(), o.metricsTopic(), o.delivery(), prefix + "-metrics"))
-                .uid("metrics-sink").name("metrics-sink");
+                .uid("metrics-sink").name("metrics-sink").setParallelism(1).setMaxParallelism(1);
         return new Pipeline(results, deadLetters, metrics);
     }
 }
