@@ -47,6 +47,11 @@ class ChatJobEndToEndTest {
     }
 
     static ChatJobOptions options(String name, int parallelism) throws Exception {
+        return options(kafka, model, tmp, name, parallelism);
+    }
+
+    /** Options for a test job with its own topics (created here), checkpoint dir, group and transactional ids. */
+    static ChatJobOptions options(LocalKafkaBroker kafka, Path model, Path tmp, String name, int parallelism) throws Exception {
         kafka.createTopics(Map.of(name + ".prompts", 2, name + ".results", 1, name + ".dlq", 1, name + ".metrics", 1));
         return ChatJobOptions.builder(model)
                 .bootstrapServers(kafka.bootstrapServers())

@@ -36,9 +36,6 @@ class ChatJobRescaleTest {
     static void start() throws Exception {
         kafka = LocalKafkaBroker.start(0, tmp.resolve("kafka"));
         model = ModelGenerator.create(ModelGenerator.Spec.tiny(Architecture.QWEN2), tmp.resolve("model"));
-        ChatJobEndToEndTest.kafka = kafka;
-        ChatJobEndToEndTest.model = model;
-        ChatJobEndToEndTest.tmp = tmp;
     }
 
     @AfterAll
@@ -48,7 +45,7 @@ class ChatJobRescaleTest {
 
     @Test
     void restoringARetainedCheckpointAtAnotherParallelismKeepsConversationsGoingWithKvFromState() throws Exception {
-        ChatJobOptions one = ChatJobEndToEndTest.options("rescale", 1).toBuilder().kvTier(KvStateTier.EVERY_TURN).build();
+        ChatJobOptions one = ChatJobEndToEndTest.options(kafka, model, tmp, "rescale", 1).toBuilder().kvTier(KvStateTier.EVERY_TURN).build();
         List<String[]> turn1 = new ArrayList<>();
         List<String[]> turn2 = new ArrayList<>();
         for (int c = 0; c < 4; c++) {
