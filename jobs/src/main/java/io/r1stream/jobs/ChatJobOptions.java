@@ -1,0 +1,279 @@
+package io.r1stream.jobs;
+
+import io.r1stream.engine.EngineOptions;
+import io.r1stream.operators.ConversationOptions;
+import io.r1stream.operators.KvStateTier;
+
+import org.apache.flink.connector.base.DeliveryGuarantee;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.BiConsumer;
+
+/**
+ * Everything that configures the chat job, in one place. Build with {@link #builder(Path)} or parse the
+ * {@code flink run} arguments with {@link #fromArgs(String[])}:
+ *
+ * <pre>{@code
+ * ChatJobOptions o = ChatJobOptions.builder(Path.of("models/tiny"))
+ *         .bootstrapServers("localhost:9092").checkpointDir("file:///tmp/r1stream-ckpt").build();
+ * }</pre>
+ *
+ * <table>
+ *   <caption>Options (command-line flag, default, meaning)</caption>
+ *   <tr><td>--bootstrap-servers</td><td>localhost:9092</td><td>Kafka brokers</td></tr>
+ *   <tr><td>--prompts-topic, --results-topic, --dlq-topic, --metrics-topic</td><td>prompts, results,
+ *       prompts.dlq, metrics</td><td>topics</td></tr>
+ *   <tr><td>--group-id</td><td>r1stream-chat</td><td>consumer group of the prompts source</td></tr>
+ *   <tr><td>--starting-offsets</td><td>earliest</td><td>earliest | latest | committed (without a checkpoint)</td></tr>
+ *   <tr><td>--model</td><td>(required)</td><td>model directory (Hugging Face layout)</td></tr>
+ *   <tr><td>--threads</td><td>1</td><td>engine matmul threads</td></tr>
+ *   <tr><td>--kv-budget-mib, --host-kv-budget-mib</td><td>512, 256</td><td>engine / host KV memory, MiB</td></tr>
+ *   <tr><td>--max-running, --max-tokens-per-step</td><td>32, 512</td><td>engine batch limits</td></tr>
+ *   <tr><td>--weight-format</td><td>auto</td><td>auto | f32 | bf16</td></tr>
+ *   <tr><td>--checkpoint-dir</td><td>(none: in JobManager memory)</td><td>checkpoint storage URI or path;
+ *       retained on cancellation</td></tr>
+ *   <tr><td>--checkpoint-interval</td><td>10s</td><td>also the extra latency of exactly-once results</td></tr>
+ *   <tr><td>--delivery</td><td>exactly-once</td><td>exactly-once | at-least-once (deduplicate by request_id)</td></tr>
+ *   <tr><td>--transactional-id-prefix</td><td>r1stream-chat</td><td>stable across restarts; sinks append
+ *       -results, -dlq, -metrics</td></tr>
+ *   <tr><td>--kv-state-tier</td><td>off</td><td>off | on-evict | every-turn</td></tr>
+ *   <tr><td>--idle-ttl</td><td>1h</td><td>forget conversations idle this long; 0 = never</td></tr>
+ *   <tr><td>--parallelism</td><td>1</td><td>job parallelism (max parallelism is 128)</td></tr>
+ *   <tr><td>--metrics-window</td><td>10s</td><td>window of the metrics topic aggregates</td></tr>
+ *   <tr><td>--max-in-flight</td><td>64</td><td>turns in the engine per subtask before backpressure</td></tr>
+ *   <tr><td>--max-message-tokens</td><td>4096</td><td>longer messages go to the DLQ</td></tr>
+ *   <tr><td>--resume</td><td>false</td><td>true: restore from the newest retained checkpoint under
+ *       --checkpoint-dir; a path: restore from that checkpoint or savepoint</td></tr>
+ *   <tr><td>--restart-attempts, --restart-delay</td><td>10, 1s</td><td>fixed-delay restart strategy</td></tr>
+ * </table>
+ * Durations: {@code 500ms}, {@code 10s}, {@code 5min}, {@code 1h} or plain milliseconds.
+ */
+public final class ChatJobOptions {
+    private final Map<String, Object> v;
+
+    private ChatJobOptions(Map<String, Object> values) { this.v = Map.copyOf(values); }
+
+    public String bootstrapServers() { return (String) v.get("bootstrap-servers"); }
+    public String promptsTopic() { return (String) v.get("prompts-topic"); }
+    public String resultsTopic() { return (String) v.get("results-topic"); }
+    public String deadLetterTopic() { return (String) v.get("dlq-topic"); }
+    public String metricsTopic() { return (String) v.get("metrics-topic"); }
+    public String groupId() { return (String) v.get("group-id"); }
+    public String startingOffsets() { return (String) v.get("starting-offsets"); }
+    public EngineOptions engine() { return (EngineOptions) v.get("engine"); }
+    /** Null when checkpoints stay in JobManager memory. */
+    public String checkpointDir() { return (String) v.get("checkpoint-dir"); }
+    public Duration checkpointInterval() { return (Duration) v.get("checkpoint-interval"); }
+    public DeliveryGuarantee delivery() { return (DeliveryGuarantee) v.get("delivery"); }
+    public String transactionalIdPrefix() { return (String) v.get("transactional-id-prefix"); }
+    public KvStateTier kvTier() { return (KvStateTier) v.get("kv-state-tier"); }
+    public Duration idleTtl() { return (Duration) v.get("idle-ttl"); }
+    public int parallelism() { return (Integer) v.get("parallelism"); }
+    public Duration metricsWindow() { return (Duration) v.get("metrics-window"); }
+    public int maxInFlight() { return (Integer) v.get("max-in-flight"); }
+    public int maxMessageTokens() { return (Integer) v.get("max-message-tokens"); }
+    /** "false" (fresh start), "true" (newest retained checkpoint under checkpointDir) or a path. */
+    public String resume() { return (String) v.get("resume"); }
+    public int restartAttempts() { return (Integer) v.get("restart-attempts"); }
+    public Duration restartDelay() { return (Duration) v.get("restart-delay"); }
+
+    public ConversationOptions conversationOptions() {
+        return new ConversationOptions(maxInFlight(), maxMessageTokens(), idleTtl(), kvTier(), promptsTopic());
+    }
+
+    public Builder toBuilder() { return new Builder(v); }
+
+    public static Builder builder(Path modelDir) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("bootstrap-servers", "localhost:9092");
+        d.put("prompts-topic", "prompts");
+        d.put("results-topic", "results");
+        d.put("dlq-topic", "prompts.dlq");
+        d.put("metrics-topic", "metrics");
+        d.put("group-id", "r1stream-chat");
+        d.put("starting-offsets", "earliest");
+        d.put("engine", EngineOptions.defaults(Objects.requireNonNull(modelDir, "modelDir")));
+        d.put("checkpoint-interval", Duration.ofSeconds(10));
+        d.put("delivery", DeliveryGuarantee.EXACTLY_ONCE);
+        d.put("transactional-id-prefix", "r1stream-chat");
+        d.put("kv-state-tier", KvStateTier.OFF);
+        d.put("idle-ttl", Duration.ofHours(1));
+        d.put("parallelism", 1);
+        d.put("metrics-window", Duration.ofSeconds(10));
+        d.put("max-in-flight", 64);
+        d.put("max-message-tokens", 4096);
+        d.put("resume", "false");
+        d.put("restart-attempts", 10);
+        d.put("restart-delay", Duration.ofSeconds(1));
+        return new Builder(d);
+    }
+
+    /** Parses {@code --flag value} / {@code --flag=value} pairs (see the table above). */
+    public static ChatJobOptions fromArgs(String[] args) {
+        Map<String, String> raw = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("--")) {
+                throw new IllegalArgumentException("unexpected argument '" + a + "'; flags look like --model DIR");
+            }
+            int eq = a.indexOf('=');
+            if (eq > 0) {
+                raw.put(a.substring(2, eq), a.substring(eq + 1));
+            } else {
+                if (i + 1 >= args.length) throw new IllegalArgumentException("flag " + a + " needs a value");
+                raw.put(a.substring(2), args[++i]);
+            }
+        }
+        String model = raw.remove("model");
+        if (model == null) throw new IllegalArgumentException("--model is required: the model directory (Hugging Face layout)");
+        Builder b = builder(Path.of(model));
+        EngineOptions e = b.engine();
+        long kv = e.kvBudgetBytes(), host = e.hostKvBudgetBytes();
+        int running = e.maxRunning(), perStep = e.maxTokensPerStep();
+        for (Map.Entry<String, String> f : raw.entrySet()) {
+            String val = f.getValue();
+            switch (f.getKey()) {
+                case "threads" -> e = e.withThreads(parseInt(f.getKey(), val));
+                case "weight-format" -> e = e.withWeightFormat(val);
+                case "kv-budget-mib" -> kv = parseInt(f.getKey(), val) * EngineOptions.MIB;
+                case "host-kv-budget-mib" -> host = parseInt(f.getKey(), val) * EngineOptions.MIB;
+                case "max-running" -> running = parseInt(f.getKey(), val);
+                case "max-tokens-per-step" -> perStep = parseInt(f.getKey(), val);
+                default -> {
+                    BiConsumer<Builder, String> setter = SETTERS.get(f.getKey());
+                    if (setter == null) {
+                        throw new IllegalArgumentException("unknown flag --" + f.getKey() + "; known: --model, --threads, "
+                                + "--weight-format, --kv-budget-mib, --host-kv-budget-mib, --max-running, "
+                                + "--max-tokens-per-step, --" + String.join(", --", SETTERS.keySet()));
+                    }
+                    setter.accept(b, val);
+                }
+            }
+        }
+        return b.engine(e.withKvBudget(kv, host).withLimits(running, perStep)).build();
+    }
+
+    private static final Map<String, BiConsumer<Builder, String>> SETTERS = new LinkedHashMap<>();
+    static {
+        SETTERS.put("bootstrap-servers", Builder::bootstrapServers);
+        SETTERS.put("prompts-topic", Builder::promptsTopic);
+        SETTERS.put("results-topic", Builder::resultsTopic);
+        SETTERS.put("dlq-topic", Builder::deadLetterTopic);
+        SETTERS.put("metrics-topic", Builder::metricsTopic);
+        SETTERS.put("group-id", Builder::groupId);
+        SETTERS.put("starting-offsets", Builder::startingOffsets);
+        SETTERS.put("checkpoint-dir", Builder::checkpointDir);
+        SETTERS.put("checkpoint-interval", (b, s) -> b.checkpointInterval(parseDuration("checkpoint-interval", s)));
+        SETTERS.put("delivery", (b, s) -> b.delivery(parseDelivery(s)));
+        SETTERS.put("transactional-id-prefix", Builder::transactionalIdPrefix);
+        SETTERS.put("kv-state-tier", (b, s) -> b.kvTier(KvStateTier.parse(s)));
+        SETTERS.put("idle-ttl", (b, s) -> b.idleTtl(parseDuration("idle-ttl", s)));
+        SETTERS.put("parallelism", (b, s) -> b.parallelism(parseInt("parallelism", s)));
+        SETTERS.put("metrics-window", (b, s) -> b.metricsWindow(parseDuration("metrics-window", s)));
+        SETTERS.put("max-in-flight", (b, s) -> b.maxInFlight(parseInt("max-in-flight", s)));
+        SETTERS.put("max-message-tokens", (b, s) -> b.maxMessageTokens(parseInt("max-message-tokens", s)));
+        SETTERS.put("resume", Builder::resume);
+        SETTERS.put("restart-attempts", (b, s) -> b.restartAttempts(parseInt("restart-attempts", s)));
+        SETTERS.put("restart-delay", (b, s) -> b.restartDelay(parseDuration("restart-delay", s)));
+    }
+
+    static int parseInt(String flag, String s) {
+        try {
+            return Integer.parseInt(s.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + flag + " must be a whole number, got '" + s + "'");
+        }
+    }
+
+    static Duration parseDuration(String flag, String s) {
+        String t = s.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (t.endsWith("ms")) return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+            if (t.endsWith("min")) return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 3)));
+            if (t.endsWith("s")) return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)));
+            if (t.endsWith("m")) return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
+            if (t.endsWith("h")) return Duration.ofHours(Long.parseLong(t.substring(0, t.length() - 1)));
+            return Duration.ofMillis(Long.parseLong(t));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + flag + " must be a duration like 500ms, 10s, 5min or 1h, got '" + s + "'");
+        }
+    }
+
+    static DeliveryGuarantee parseDelivery(String s) {
+        return switch (s.trim().toLowerCase(Locale.ROOT).replace('_', '-')) {
+            case "exactly-once" -> DeliveryGuarantee.EXACTLY_ONCE;
+            case "at-least-once" -> DeliveryGuarantee.AT_LEAST_ONCE;
+            default -> throw new IllegalArgumentException("--delivery must be exactly-once or at-least-once, got '" + s + "'");
+        };
+    }
+
+    /** Fluent builder; {@link #build()} checks the combination. */
+    public static final class Builder {
+        private final Map<String, Object> v;
+
+        private Builder(Map<String, Object> values) { this.v = new LinkedHashMap<>(values); }
+
+        EngineOptions engine() { return (EngineOptions) v.get("engine"); }
+
+        public Builder bootstrapServers(String s) { v.put("bootstrap-servers", s); return this; }
+        public Builder promptsTopic(String s) { v.put("prompts-topic", s); return this; }
+        public Builder resultsTopic(String s) { v.put("results-topic", s); return this; }
+        public Builder deadLetterTopic(String s) { v.put("dlq-topic", s); return this; }
+        public Builder metricsTopic(String s) { v.put("metrics-topic", s); return this; }
+        public Builder groupId(String s) { v.put("group-id", s); return this; }
+        public Builder startingOffsets(String s) { v.put("starting-offsets", s); return this; }
+        public Builder engine(EngineOptions e) { v.put("engine", Objects.requireNonNull(e)); return this; }
+        /** A URI ({@code file:///...}, {@code s3://...}) or a local path. */
+        public Builder checkpointDir(String s) {
+            if (s == null) v.remove("checkpoint-dir");
+            else v.put("checkpoint-dir", s.contains("://") ? s : Path.of(s).toAbsolutePath().toUri().toString());
+            return this;
+        }
+        public Builder checkpointInterval(Duration d) { v.put("checkpoint-interval", d); return this; }
+        public Builder delivery(DeliveryGuarantee g) { v.put("delivery", g); return this; }
+        public Builder transactionalIdPrefix(String s) { v.put("transactional-id-prefix", s); return this; }
+        public Builder kvTier(KvStateTier t) { v.put("kv-state-tier", t); return this; }
+        public Builder idleTtl(Duration d) { v.put("idle-ttl", d); return this; }
+        public Builder parallelism(int p) { v.put("parallelism", p); return this; }
+        public Builder metricsWindow(Duration d) { v.put("metrics-window", d); return this; }
+        public Builder maxInFlight(int n) { v.put("max-in-flight", n); return this; }
+        public Builder maxMessageTokens(int n) { v.put("max-message-tokens", n); return this; }
+        /** "false", "true" (newest retained checkpoint under the checkpoint dir) or a checkpoint path. */
+        public Builder resume(String s) { v.put("resume", s == null ? "false" : s); return this; }
+        public Builder restartAttempts(int n) { v.put("restart-attempts", n); return this; }
+        public Builder restartDelay(Duration d) { v.put("restart-delay", d); return this; }
+
+        public ChatJobOptions build() {
+            int p = (Integer) v.get("parallelism");
+            if (p < 1 || p > ChatJob.MAX_PARALLELISM) {
+                throw new IllegalArgumentException("parallelism must be in 1.." + ChatJob.MAX_PARALLELISM + ", got " + p);
+            }
+            Duration interval = (Duration) v.get("checkpoint-interval");
+            if (interval.toMillis() < 10) {
+                throw new IllegalArgumentException("checkpoint interval " + interval + " is too short; use at least 10ms "
+                        + "(exactly-once results become visible once per interval)");
+            }
+            if (((Duration) v.get("metrics-window")).toMillis() < 1) {
+                throw new IllegalArgumentException("metrics window must be positive, e.g. 10s");
+            }
+            if ("true".equals(v.get("resume")) && !v.containsKey("checkpoint-dir")) {
+                throw new IllegalArgumentException("--resume true looks for retained checkpoints under --checkpoint-dir; "
+                        + "set --checkpoint-dir or pass the checkpoint path to --resume");
+            }
+            if (v.get("delivery") == DeliveryGuarantee.NONE) {
+                throw new IllegalArgumentException("delivery NONE is not supported; use exactly-once or at-least-once");
+            }
+            new ConversationOptions((Integer) v.get("max-in-flight"), (Integer) v.get("max-message-tokens"),
+                    (Duration) v.get("idle-ttl"), (KvStateTier) v.get("kv-state-tier"), (String) v.get("prompts-topic"));
+            return new ChatJobOptions(v);
+        }
+    }
+
+    @Override
+    public String toString() { return "ChatJobOptions" + v; }
+}

@@ -1,0 +1,415 @@
+package io.r1stream.operators;
+
+import io.r1stream.connectors.records.ChatResult;
+import io.r1stream.connectors.records.DeadLetter;
+import io.r1stream.connectors.records.PromptRequest;
+import io.r1stream.connectors.records.RecordJson;
+import io.r1stream.engine.Completion;
+import io.r1stream.engine.GenerationRequest;
+import io.r1stream.engine.GenerationResult;
+import io.r1stream.engine.InferenceEngine;
+import io.r1stream.engine.KvSource;
+import io.r1stream.engine.RequestTiming;
+import io.r1stream.engine.TokenListener;
+import io.r1stream.engine.kv.KvChunk;
+import io.r1stream.engine.sample.FinishReason;
+import io.r1stream.engine.sample.ReasoningSplit;
+import io.r1stream.engine.sample.ReasoningSplitter;
+import io.r1stream.engine.sample.SamplingParams;
+import io.r1stream.engine.tokenizer.ChatMessage;
+
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.InternalTimer;
+import org.apache.flink.streaming.api.operators.InternalTimerService;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.Triggerable;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The keyed conversation operator: per conversation (the key) it keeps the turns so far, the turn in flight
+ * and the turns waiting behind it in keyed state, runs turns of one conversation strictly in order and turns
+ * of different conversations concurrently on the shared engine, and emits one {@link ChatResult} per turn.
+ *
+ * <p>Threading follows Flink's {@code AsyncWaitOperator}: the engine completes requests on its own thread,
+ * which only posts a mail to the task's mailbox (guarded against double completion); the mail runs on the
+ * task thread, which alone touches keyed state and the output. When {@link ConversationOptions#maxInFlight()}
+ * turns are in the engine, {@code processElement} yields to the mailbox until one finishes: backpressure.
+ *
+ * <p>Checkpoints: every accepted turn is in keyed state from the moment it arrives (in flight or waiting),
+ * so a snapshot needs no extra work; on restore {@link #open()} re-submits every conversation's in-flight
+ * turn (scanning the keys of this subtask's key groups, so it works after a rescale too). With a KV state
+ * tier, chunks of the conversation's KV cache are kept in keyed state and offered to the engine before the
+ * first turn a subtask runs for that conversation, so that turn reports {@code kv_source = state}.
+ *
+ * <p>Too-long messages (over {@link ConversationOptions#maxMessageTokens()}, or a prompt that with
+ * {@code max_tokens} does not fit the model's context) go to {@link #DEAD_LETTERS}; the conversation is
+ * unchanged and goes on with its next turn.
+ */
+public class ConversationOperator extends AbstractStreamOperator<ChatResult>
+        implements OneInputStreamOperator<PromptRequest, ChatResult>, Triggerable<String, VoidNamespace> {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Turns rejected before reaching the engine (too long). */
+    public static final OutputTag<DeadLetter> DEAD_LETTERS =
+            new OutputTag<>("conversation-dead-letters", TypeInformation.of(DeadLetter.class));
+
+    static final ValueStateDescriptor<ConversationState> CONVERSATION =
+            new ValueStateDescriptor<>("conversation", TypeInformation.of(ConversationState.class));
+    static final ValueStateDescriptor<PendingTurn> IN_FLIGHT =
+            new ValueStateDescriptor<>("turn-in-flight", TypeInformation.of(PendingTurn.class));
+    static final ListStateDescriptor<PendingTurn> WAITING =
+            new ListStateDescriptor<>("turns-waiting", TypeInformation.of(PendingTurn.class));
+    static final ListStateDescriptor<KvChunk> KV_CHUNKS =
+            new ListStateDescriptor<>("kv-chunks", TypeInformation.of(KvChunk.class));
+    static final ValueStateDescriptor<Long> EXPIRES_AT = new ValueStateDescriptor<>("expires-at", Types.LONG);
+
+    private final EngineFactory engineFactory;
+    private final ConversationOptions options;
+
+    private transient EngineFactory.Session session;
+    private transient InferenceEngine engine;
+    private transient PromptCodec codec;
+    private transient MailboxExecutor mailbox;
+    private transient ValueState<ConversationState> conversation;
+    private transient ValueState<PendingTurn> inFlight;
+    private transient ListState<PendingTurn> waiting;
+    private transient ListState<KvChunk> kvChunks;
+    private transient ValueState<Long> expiresAt;
+    private transient InternalTimerService<VoidNamespace> ttlTimers;
+    private transient ConversationMetrics metrics;
+    /** conversation -> its turn in the engine; the size is this subtask's in-flight count. */
+    private transient Map<String, InEngine> running;
+    /** Conversations whose KV this subtask has given to (or left in) the engine since it opened. */
+    private transient Set<String> engineHasKv;
+    /** ON_EVICT: conversations that finished a turn since the last snapshot. */
+    private transient Set<String> kvDirty;
+
+    public ConversationOperator(EngineFactory engineFactory, ConversationOptions options) {
+        this.engineFactory = engineFactory;
+        this.options = options;
+    }
+
+    /** Applies the operator to prompts keyed by conversation id; dead letters via {@link #DEAD_LETTERS}. */
+    public static SingleOutputStreamOperator<ChatResult> applyTo(KeyedStream<PromptRequest, String> prompts,
+                                                                 EngineFactory engineFactory,
+                                                                 ConversationOptions options) {
+        return prompts.transform("conversations", TypeInformation.of(ChatResult.class),
+                new ConversationOperator(engineFactory, options));
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        mailbox = getContainingTask().getMailboxExecutorFactory().createExecutor(getOperatorConfig().getChainIndex());
+        conversation = getPartitionedState(CONVERSATION);
+        inFlight = getPartitionedState(IN_FLIGHT);
+        waiting = getPartitionedState(WAITING);
+        kvChunks = getPartitionedState(KV_CHUNKS);
+        expiresAt = getPartitionedState(EXPIRES_AT);
+        ttlTimers = getInternalTimerService("conversation-ttl", VoidNamespaceSerializer.INSTANCE, this);
+        running = new HashMap<>();
+        engineHasKv = new HashSet<>();
+        kvDirty = new LinkedHashSet<>();
+        session = engineFactory.open();
+        engine = session.engine();
+        codec = session.codec();
+        metrics = new ConversationMetrics(getMetricGroup(), engine.metrics(), () -> running.size());
+        resubmitRestoredTurns();
+    }
+
+    /** After a restore: every conversation with a turn in flight submits it again (its waiting turns follow). */
+    private void resubmitRestoredTurns() throws Exception {
+        List<String> keys = new ArrayList<>();
+        getKeyedStateBackend().applyToAllKeys(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, IN_FLIGHT,
+                (key, state) -> { if (state.value() != null) keys.add((String) key); });
+        keys.sort(null); // a stable order: the engine sees restored turns the same way on every run
+        for (String key : keys) {
+            setCurrentKey(key);
+            PendingTurn turn = inFlight.value();
+            int[] prompt = renderOrReject(turn);
+            if (prompt != null) {
+                submit(key, turn, prompt);
+            } else {
+                startNextTurn(key, null);
+            }
+        }
+        if (!keys.isEmpty()) LOG.info("re-submitted the in-flight turns of {} conversations after restore", keys.size());
+    }
+
+    @Override
+    public void finish() throws Exception {
+        // bounded input: answer everything accepted before the end (finished turns start their successors)
+        while (!running.isEmpty()) mailbox.yield();
+        super.finish();
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            if (running != null) {
+                for (InEngine e : running.values()) {
+                    e.done.set(true);
+                    if (e.completion != null) e.completion.cancel();
+                }
+                running.clear();
+            }
+            if (session != null) session.close();
+        } finally {
+            super.close();
+        }
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        // in-flight and waiting turns are already in keyed state; ON_EVICT copies KV of conversations that
+        // advanced since the last checkpoint (called before the keyed state backend is snapshotted)
+        if (options.kvTier() == KvStateTier.ON_EVICT && !kvDirty.isEmpty()) {
+            Object key = getCurrentKey();
+            for (String conv : kvDirty) {
+                setCurrentKey(conv);
+                storeKv(conv);
+            }
+            kvDirty.clear();
+            if (key != null) setCurrentKey(key);
+        }
+    }
+
+    // ------------------------------------------------------------------ input
+
+    @Override
+    public void processElement(StreamRecord<PromptRequest> element) throws Exception {
+        PromptRequest request = element.getValue();
+        String key = request.conversationId();
+        // backpressure: yielding runs completion mails, which change the current key
+        while (running.size() >= options.maxInFlight()) mailbox.yield();
+        setCurrentKey(key);
+        PendingTurn turn = new PendingTurn(request, System.currentTimeMillis());
+        if (inFlight.value() == null) {
+            startNextTurn(key, turn);
+        } else {
+            waiting.add(turn);
+        }
+        touch();
+    }
+
+    /**
+     * Starts {@code candidate}, or else the first waiting turn, skipping (dead-lettering) those that are too
+     * long; clears the in-flight slot when nothing is left. The current key must be {@code key}.
+     */
+    private void startNextTurn(String key, PendingTurn candidate) throws Exception {
+        PendingTurn turn = candidate;
+        while (true) {
+            if (turn == null) turn = pollWaiting();
+            if (turn == null) {
+                inFlight.clear();
+                return;
+            }
+            int[] prompt = renderOrReject(turn);
+            if (prompt != null) {
+                inFlight.update(turn);
+                submit(key, turn, prompt);
+                return;
+            }
+            turn = null;
+        }
+    }
+
+    private PendingTurn pollWaiting() throws Exception {
+        Iterable<PendingTurn> all = waiting.get();
+        if (all == null) return null;
+        List<PendingTurn> list = new ArrayList<>();
+        all.forEach(list::add);
+        if (list.isEmpty()) return null;
+        waiting.update(list.subList(1, list.size()));
+        return list.get(0);
+    }
+
+    /** The prompt tokens of the conversation with this turn appended, or null after a dead letter. */
+    private int[] renderOrReject(PendingTurn turn) {
+        PromptRequest req = turn.request();
+        int messageTokens = codec.tokenize(req.message()).length;
+        if (messageTokens > options.maxMessageTokens()) {
+            reject(req, "message is " + messageTokens + " tokens, over the limit of " + options.maxMessageTokens()
+                    + " tokens per message; shorten it or raise the job's max message tokens");
+            return null;
+        }
+        ConversationState conv = conversationOrStart(req);
+        int[] prompt = codec.render(conv.system(), conv.withUserMessage(req.message()));
+        if (prompt.length + req.maxTokens() > codec.contextLength()) {
+            reject(req, "conversation " + req.conversationId() + " with this message is " + prompt.length
+                    + " prompt tokens, which with max_tokens " + req.maxTokens() + " exceeds the model's context of "
+                    + codec.contextLength() + " tokens; lower max_tokens or start a new conversation");
+            return null;
+        }
+        return prompt;
+    }
+
+    private void reject(PromptRequest req, String reason) {
+        metrics.tooLong.inc();
+        output.collect(DEAD_LETTERS, new StreamRecord<>(new DeadLetter(DeadLetter.ErrorType.INVALID_FIELDS,
+                "request " + req.requestId() + ": " + reason, RecordJson.toJson(req), false, false,
+                options.promptsTopic(), -1, -1, -1)));
+    }
+
+    private ConversationState conversationOrStart(PromptRequest req) {
+        try {
+            ConversationState c = conversation.value();
+            return c != null ? c : ConversationState.start(req.system());
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot read conversation " + req.conversationId() + " from keyed state", e);
+        }
+    }
+
+    // ------------------------------------------------------------------ engine
+
+    private void submit(String key, PendingTurn turn, int[] prompt) throws Exception {
+        PromptRequest req = turn.request();
+        if (options.kvTier() != KvStateTier.OFF && !engineHasKv.contains(key)) {
+            List<KvChunk> chunks = new ArrayList<>();
+            Iterable<KvChunk> stored = kvChunks.get();
+            if (stored != null) stored.forEach(chunks::add);
+            if (!chunks.isEmpty()) engine.importKv(key, chunks);
+        }
+        engineHasKv.add(key);
+        SamplingParams sampling = new SamplingParams(req.temperature(), req.topK(), req.topP(), req.seed(),
+                req.maxTokens(), req.stop());
+        InEngine handle = new InEngine(key, req.requestId(), System.currentTimeMillis());
+        running.put(key, handle);
+        Completion completion = engine.submit(new GenerationRequest(req.requestId(), key, prompt, sampling), TokenListener.NONE);
+        handle.completion = completion;
+        completion.result().whenComplete((result, error) -> {
+            if (!handle.done.compareAndSet(false, true)) return;
+            try {
+                mailbox.execute(() -> onFinished(handle, result, error), "conversation %s: turn %s finished",
+                        key, req.requestId());
+            } catch (RejectedExecutionException closing) {
+                // the task is shutting down; the turn is still in keyed state and re-runs after restore
+            }
+        });
+    }
+
+    /** On the task thread: record the turn, emit its result, start the conversation's next turn. */
+    private void onFinished(InEngine handle, GenerationResult result, Throwable error) throws Exception {
+        if (running.get(handle.conversationId) != handle) return; // cancelled by close()
+        running.remove(handle.conversationId);
+        setCurrentKey(handle.conversationId);
+        PendingTurn turn = inFlight.value();
+        if (turn == null || !turn.request().requestId().equals(handle.requestId)) return;
+        PromptRequest req = turn.request();
+        if (error != null) {
+            result = new GenerationResult(req.requestId(), new int[0], "", FinishReason.ERROR, 0, 0, KvSource.NONE,
+                    new RequestTiming(0, 0, 0, 0), String.valueOf(error));
+        }
+        ConversationState conv = conversationOrStart(req);
+        int turnNumber = conv.userTurns() + 1;
+        if (result.finishReason() == FinishReason.ERROR) {
+            LOG.warn("conversation {} request {} failed in the engine: {}", req.conversationId(), req.requestId(), result.error());
+        } else {
+            conversation.update(conv.append(
+                    new Turn(ChatMessage.Role.USER, req.message(), codec.tokenize(req.message())),
+                    new Turn(ChatMessage.Role.ASSISTANT, result.text(), result.outputTokens())));
+        }
+        double waitMs = Math.max(0, handle.submitMillis - turn.arrivalMillis());
+        output.collect(new StreamRecord<>(toChatResult(req, turnNumber, result, waitMs)));
+        metrics.record(result, waitMs);
+        if (result.finishReason() != FinishReason.ERROR) {
+            if (options.kvTier() == KvStateTier.EVERY_TURN) storeKv(handle.conversationId);
+            else if (options.kvTier() == KvStateTier.ON_EVICT) kvDirty.add(handle.conversationId);
+        }
+        startNextTurn(handle.conversationId, null);
+        touch();
+    }
+
+    private void storeKv(String conversationId) throws Exception {
+        List<KvChunk> chunks = engine.exportKv(conversationId);
+        if (!chunks.isEmpty()) kvChunks.update(chunks);
+    }
+
+    static ChatResult toChatResult(PromptRequest req, int turn, GenerationResult r, double waitMs) {
+        ReasoningSplit split = ReasoningSplitter.split(r.text());
+        String reasoning = split.reasoning().isEmpty() ? null : split.reasoning();
+        RequestTiming t = r.timing();
+        return new ChatResult(req.requestId(), req.conversationId(), turn, split.content(), reasoning,
+                ChatResult.FinishReason.valueOf(r.finishReason().name()),
+                new ChatResult.Usage(r.promptTokens(), r.completionTokens(), r.cachedTokens()),
+                new ChatResult.Latency(waitMs + t.queueMs(), waitMs + t.ttftMs(), waitMs + t.e2eMs()),
+                ChatResult.KvSource.valueOf((r.kvSource() == null ? KvSource.NONE : r.kvSource()).name()));
+    }
+
+    // ------------------------------------------------------------------ idle expiry
+
+    /** (Re)arms the current conversation's idle timer. */
+    private void touch() throws Exception {
+        if (options.idleTtl().isZero() || options.idleTtl().isNegative()) return;
+        Long previous = expiresAt.value();
+        if (previous != null) ttlTimers.deleteProcessingTimeTimer(VoidNamespace.INSTANCE, previous);
+        long at = getProcessingTimeService().getCurrentProcessingTime() + options.idleTtl().toMillis();
+        ttlTimers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, at);
+        expiresAt.update(at);
+    }
+
+    @Override
+    public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
+        Long due = expiresAt.value();
+        if (due == null || due != timer.getTimestamp()) return;
+        if (inFlight.value() != null) { // still working: not idle
+            expiresAt.clear();
+            touch();
+            return;
+        }
+        String key = timer.getKey();
+        conversation.clear();
+        waiting.clear();
+        kvChunks.clear();
+        expiresAt.clear();
+        engineHasKv.remove(key);
+        kvDirty.remove(key);
+        engine.dropConversation(key);
+        metrics.expired.inc();
+    }
+
+    @Override
+    public void onEventTime(InternalTimer<String, VoidNamespace> timer) {}
+
+    /** A turn in the engine; {@code done} makes sure its completion is handled once. */
+    private static final class InEngine {
+        final String conversationId;
+        final String requestId;
+        final long submitMillis;
+        final AtomicBoolean done = new AtomicBoolean();
+        volatile Completion completion;
+
+        InEngine(String conversationId, String requestId, long submitMillis) {
+            this.conversationId = conversationId;
+            this.requestId = requestId;
+            this.submitMillis = submitMillis;
+        }
+    }
+}

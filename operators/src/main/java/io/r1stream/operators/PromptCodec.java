@@ -1,0 +1,21 @@
+package io.r1stream.operators;
+
+import io.r1stream.engine.tokenizer.ChatMessage;
+
+import java.util.List;
+
+/**
+ * Turns a conversation into the model's prompt tokens. The real one ({@link ModelPromptCodec}) renders the
+ * DeepSeek-R1 chat template with the model's tokenizer; unit tests use a fake that needs no model.
+ */
+public interface PromptCodec {
+
+    /** The whole conversation rendered with the chat template, ending in the generation prompt. */
+    int[] render(String system, List<ChatMessage> turns);
+
+    /** Token ids of a piece of plain text (no template), e.g. one user message. */
+    int[] tokenize(String text);
+
+    /** The model's context window, positions. */
+    int contextLength();
+}
