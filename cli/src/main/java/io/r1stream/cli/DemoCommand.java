@@ -1,0 +1,154 @@
+package io.r1stream.cli;
+
+import io.r1stream.connectors.kafka.LocalKafkaBroker;
+import io.r1stream.connectors.records.ChatResult;
+import io.r1stream.connectors.records.RecordJson;
+import io.r1stream.engine.model.Architecture;
+import io.r1stream.engine.model.gen.ModelGenerator;
+import io.r1stream.jobs.ChatJob;
+import io.r1stream.jobs.ChatJobOptions;
+import io.r1stream.operators.KvStateTier;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code r1stream demo}: everything on this machine. A local KRaft broker, a generated model, the chat job in
+ * a local Flink with the web UI, a few multi-turn conversations (and one malformed record for the
+ * dead-letter topic); prints each answer with its latency and KV source, then a summary.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Start a local Kafka broker, a local Flink (web UI) and a generated model; send a few multi-turn conversations and print the answers.")
+public final class DemoCommand implements Callable<Integer> {
+    private static final List<List<String>> CONVERSATIONS = List.of(
+            List.of("What is stream processing?", "How does Flink keep state?", "And what happens on failure?"),
+            List.of("Summarize Kafka in one sentence.", "Why exactly once?"),
+            List.of("Write a haiku about tokens.", "Now one about caches.", "Which one is better?"));
+
+    @Option(names = "--dir", defaultValue = ".r1stream/demo", description = "working folder: model, broker data, checkpoints (default: ${DEFAULT-VALUE})") Path dir;
+    @Option(names = "--web-ui-port", defaultValue = "8081", description = "Flink web UI port (default: ${DEFAULT-VALUE})") int webUiPort;
+    @Option(names = "--max-tokens", defaultValue = "24", description = "tokens per answer (default: ${DEFAULT-VALUE})") int maxTokens;
+    @Option(names = "--keep-running", description = "keep Kafka and the job running after the demo (Ctrl-C to stop)") boolean keepRunning;
+
+    @Override
+    public Integer call() throws Exception {
+        Path model = dir.resolve("model");
+        if (!Files.isRegularFile(model.resolve("config.json"))) {
+            System.out.println("demo: generating a tiny Qwen2 model in " + model);
+            ModelGenerator.create(ModelGenerator.Spec.tiny(Architecture.QWEN2), model);
+        }
+        Path run = dir.resolve("run-" + System.currentTimeMillis());
+        try (LocalKafkaBroker kafka = LocalKafkaBroker.start(0, run.resolve("kafka"))) {
+            kafka.createTopics(Map.of("prompts", 4, "results", 4, "prompts.dlq", 1, "metrics", 1));
+            System.out.println("demo: Kafka (KRaft) on " + kafka.bootstrapServers());
+            ChatJobOptions o = ChatJobOptions.builder(model.toAbsolutePath()).bootstrapServers(kafka.bootstrapServers())
+                    .checkpointDir(run.resolve("checkpoints").toAbsolutePath().toString()).checkpointInterval(Duration.ofSeconds(2))
+                    .kvTier(KvStateTier.EVERY_TURN).parallelism(2).metricsWindow(Duration.ofSeconds(5)).build();
+            Configuration conf = ChatJob.configuration(o);
+            conf.set(RestOptions.PORT, webUiPort);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+            ChatJob.build(env, o);
+            JobClient job = env.executeAsync("r1stream-chat-demo");
+            System.out.println("demo: Flink web UI on http://localhost:" + webUiPort + " (job " + job.getJobID() + ")");
+
+            int expected = send(kafka.bootstrapServers());
+            List<ChatResult> results = collect(kafka.bootstrapServers(), expected, Duration.ofSeconds(180));
+            summarize(results, expected);
+            if (keepRunning) {
+                System.out.println("demo: running; produce to 'prompts' on " + kafka.bootstrapServers() + ", Ctrl-C to stop");
+                CountDownLatch stop = new CountDownLatch(1);
+                Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+                stop.await();
+            }
+            job.cancel().get();
+            job.getJobExecutionResult().handle((r, e) -> null).get();
+            return results.size() == expected ? 0 : 1;
+        }
+    }
+
+    /** Sends every turn of every conversation (the job answers them in order) and one malformed record. */
+    private int send(String bootstrap) throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            int n = 0;
+            for (int c = 0; c < CONVERSATIONS.size(); c++) {
+                for (int t = 0; t < CONVERSATIONS.get(c).size(); t++) {
+                    String json = String.format("{\"request_id\":\"demo-%d-%d\",\"conversation_id\":\"conv-%d\",\"message\":%s,\"max_tokens\":%d,\"seed\":%d}",
+                            c, t, c, RecordJson.toJson(CONVERSATIONS.get(c).get(t)), maxTokens, 7 * c + t);
+                    producer.send(new ProducerRecord<>("prompts", ("conv-" + c).getBytes(StandardCharsets.UTF_8), json.getBytes(StandardCharsets.UTF_8))).get();
+                    n++;
+                }
+            }
+            producer.send(new ProducerRecord<>("prompts", "{\"request_id\": 42, \"message\": ".getBytes(StandardCharsets.UTF_8))).get();
+            System.out.println("demo: sent " + n + " turns in " + CONVERSATIONS.size() + " conversations, and 1 malformed record");
+            return n;
+        }
+    }
+
+    private List<ChatResult> collect(String bootstrap, int expected, Duration timeout) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("group.id", "r1stream-demo-reader");
+        p.put("auto.offset.reset", "earliest");
+        p.put("isolation.level", "read_committed");
+        List<ChatResult> out = new ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of("results", "prompts.dlq"));
+            while (out.size() < expected && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (r.topic().equals("prompts.dlq")) {
+                        System.out.println("dead letter: " + new String(r.value(), StandardCharsets.UTF_8));
+                        continue;
+                    }
+                    ChatResult c = RecordJson.fromBytes(r.value(), ChatResult.class);
+                    out.add(c);
+                    System.out.printf("%s turn %d [%s, kv %s, cached %d, ttft %.0f ms, e2e %.0f ms]: %s%n", c.conversationId(), c.turn(),
+                            c.finishReason(), c.kvSource(), c.usage().cachedTokens(), c.latencyMs().ttft(), c.latencyMs().e2e(),
+                            oneLine(c.content() == null || c.content().isEmpty() ? "(reasoning) " + c.reasoningContent() : c.content()));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void summarize(List<ChatResult> results, int expected) {
+        Map<String, Integer> sources = new TreeMap<>();
+        List<Double> ttft = new ArrayList<>();
+        int tokens = 0;
+        for (ChatResult r : results) {
+            sources.merge(String.valueOf(r.kvSource()), 1, Integer::sum);
+            ttft.add(r.latencyMs().ttft());
+            tokens += r.usage().completionTokens();
+        }
+        System.out.printf("demo summary: %d of %d answers, %d tokens generated, ttft p50 %.0f ms / p95 %.0f ms, kv sources %s%n",
+                results.size(), expected, tokens, Stats.percentile(ttft, 50), Stats.percentile(ttft, 95), sources);
+    }
+
+    private static String oneLine(String s) {
+        String t = s == null ? "" : s.replaceAll("\\s+", " ").trim();
+        return t.length() > 100 ? t.substring(0, 100) + "..." : t;
+    }
+}
