@@ -17,7 +17,8 @@ final class ActiveRequest implements ScheduledWork {
     final Detokenizer detokenizer;
     final StringBuilder text = new StringBuilder();
     KvSequence kv;
-    int[] tokens;           // prompt then generated, the sequence the KV must cover
+    private int[] tokens;   // prompt then generated, the sequence the KV must cover; capacity doubles
+    private int length;     // tokens in use
     int generated;
     int cachedTokens;
     KvSource kvSource = KvSource.NONE;
@@ -34,21 +35,27 @@ final class ActiveRequest implements ScheduledWork {
         this.sampler = new Sampler(request.sampling());
         this.stop = stop;
         this.detokenizer = detokenizer;
-        this.tokens = request.promptTokens().clone();
+        this.tokens = java.util.Arrays.copyOf(request.promptTokens(), request.promptTokens().length + 64);
+        this.length = request.promptTokens().length;
         this.submitNanos = System.nanoTime();
     }
 
     @Override
-    public int pendingTokens() { return tokens.length - (kv == null ? 0 : kv.length()); }
+    public int pendingTokens() { return length - (kv == null ? 0 : kv.length()); }
+
+    int length() { return length; }
+
+    /** Token ids at positions [from, to). */
+    int[] tokens(int from, int to) { return Arrays.copyOfRange(tokens, from, to); }
 
     void append(int token) {
-        tokens = Arrays.copyOf(tokens, tokens.length + 1);
-        tokens[tokens.length - 1] = token;
+        if (length == tokens.length) tokens = Arrays.copyOf(tokens, 2 * length);
+        tokens[length++] = token;
         generated++;
     }
 
     int[] outputTokens() {
-        return Arrays.copyOfRange(tokens, request.promptTokens().length, tokens.length);
+        return Arrays.copyOfRange(tokens, request.promptTokens().length, length);
     }
 
     RequestTiming timing(long endNanos) {

@@ -154,9 +154,9 @@ public final class BatchingEngine implements InferenceEngine {
             ActiveRequest r = s.work();
             if (r.firstScheduledNanos == 0) r.firstScheduledNanos = now;
             int from = r.kv.length();
-            int[] chunk = java.util.Arrays.copyOfRange(r.tokens, from, from + s.tokens());
+            int[] chunk = r.tokens(from, from + s.tokens());
             if (r.generated == 0) metrics.computedPromptTokens.add(chunk.length);
-            steps.add(new SequenceStep(r.kv, chunk, from + s.tokens() == r.tokens.length));
+            steps.add(new SequenceStep(r.kv, chunk, from + s.tokens() == r.length()));
         }
         float[][] logits = model.forward(steps);
         metrics.steps.increment();
@@ -224,9 +224,7 @@ public final class BatchingEngine implements InferenceEngine {
                 ok.removeIf(x -> x.work() == victim);
                 if (victim == r) break;
             }
-            if (running.contains(r) && r.kv.blockCount() * model.kvLayout().blockTokens() >= r.kv.length() + s.tokens()) {
-                ok.add(s);
-            }
+            if (running.contains(r)) ok.add(s); // still running means its reservation succeeded
         }
         return ok;
     }
@@ -249,13 +247,12 @@ public final class BatchingEngine implements InferenceEngine {
         int token = r.sampler.next(logits);
         long now = System.nanoTime();
         if (r.firstTokenNanos == 0) r.firstTokenNanos = now;
-        r.lastTokenNanos = now;
         metrics.generationTokens.increment();
-        if (r.stop.isEos(token)) {
-            r.append(token);
+        if (r.stop.isEos(token)) { // EOS ends the answer and is not part of it
             finish(r, FinishReason.STOP, null);
             return;
         }
+        r.lastTokenNanos = now;
         r.append(token);
         String delta = r.detokenizer.next(token);
         int before = r.text.length();
@@ -268,7 +265,7 @@ public final class BatchingEngine implements InferenceEngine {
             return;
         }
         r.listener.onToken(token, delta);
-        if (r.stop.reachedLength(r.generated) || r.tokens.length >= model.config().maxPositionEmbeddings()) {
+        if (r.stop.reachedLength(r.generated) || r.length() >= model.config().maxPositionEmbeddings()) {
             finish(r, FinishReason.LENGTH, null);
         }
     }
@@ -281,12 +278,7 @@ public final class BatchingEngine implements InferenceEngine {
             else r.kv.release(cache.pool());
         }
         metrics.requestsFinished.increment();
-        int[] out = r.outputTokens();
-        // EOS is generated but not part of the answer's tokens as reported
-        if (reason == FinishReason.STOP && out.length > 0 && r.stop.isEos(out[out.length - 1])) {
-            out = java.util.Arrays.copyOf(out, out.length - 1);
-        }
-        r.completion.result().complete(new GenerationResult(r.request.requestId(), out, r.text.toString(), reason,
+        r.completion.result().complete(new GenerationResult(r.request.requestId(), r.outputTokens(), r.text.toString(), reason,
                 r.request.promptTokens().length, r.cachedTokens, r.kvSource, r.timing(System.nanoTime()), error));
         updateGauges();
     }

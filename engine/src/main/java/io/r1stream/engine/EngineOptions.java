@@ -9,6 +9,8 @@ import java.nio.file.Path;
 /**
  * Everything that configures an engine; defaults suit a 2-core CPU and a small model.
  *
+ * @param modelDir         the model directory, kept as a string so the options are serializable (they travel
+ *                         inside Flink job graphs; {@link Path} is not serializable)
  * @param weightFormat     "auto" (bf16 for BF16 checkpoints, f32 otherwise), "f32" or "bf16"
  * @param threads          matmul threads (1 is the stable choice on 2 shared cores)
  * @param kvBudgetBytes    engine-tier KV memory (running + retained conversations)
@@ -16,7 +18,7 @@ import java.nio.file.Path;
  * @param kvBlockTokens    positions per KV block
  * @param kvChunkTokens    positions per exported KV chunk (host tier, Flink state)
  */
-public record EngineOptions(Path modelDir, String device, String weightFormat, int threads, long kvBudgetBytes,
+public record EngineOptions(String modelDir, String device, String weightFormat, int threads, long kvBudgetBytes,
                             long hostKvBudgetBytes, KvEncoding hostKvEncoding, int kvBlockTokens, int kvChunkTokens,
                             int maxRunning, int maxTokensPerStep) implements Serializable {
 
@@ -32,8 +34,10 @@ public record EngineOptions(Path modelDir, String device, String weightFormat, i
     }
 
     public static EngineOptions defaults(Path modelDir) {
-        return new EngineOptions(modelDir, "cpu", "auto", 1, 512 * MIB, 256 * MIB, KvEncoding.FP16, 16, 256, 32, 512);
+        return new EngineOptions(modelDir.toString(), "cpu", "auto", 1, 512 * MIB, 256 * MIB, KvEncoding.FP16, 16, 256, 32, 512);
     }
+
+    public Path modelPath() { return Path.of(modelDir); }
 
     public SchedulerLimits limits() { return new SchedulerLimits(maxRunning, maxTokensPerStep); }
 

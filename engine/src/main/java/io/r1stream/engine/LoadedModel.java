@@ -45,7 +45,7 @@ public final class LoadedModel implements AutoCloseable {
 
     public static LoadedModel load(EngineOptions o) {
         long t0 = System.nanoTime();
-        Path dir = o.modelDir();
+        Path dir = o.modelPath();
         if (!Files.isDirectory(dir)) {
             throw new ModelFormatException("model directory " + dir + " does not exist; create one with "
                     + "`bin/r1stream model create --out " + dir + "` or point --model at a Hugging Face checkpoint");
