@@ -23,7 +23,7 @@ public final class Bf16Linear implements Linear {
 
     @Override
     public void apply(float[] x, int batch, float[] y) {
-        threads.forRows(out, 16, (from, to) -> VectorKernels.matmulBf16(w, in, out, x, batch, y, from, to));
+        threads.forRows(out, 16, (from, to) -> TiledMatmul.matmulBf16(w, in, out, x, batch, y, from, to));
     }
 
     /** Embedding lookup for a tied lm_head: row {@code token} as float32. */

@@ -20,7 +20,7 @@ public final class F32Linear implements Linear {
 
     @Override
     public void apply(float[] x, int batch, float[] y) {
-        threads.forRows(out, 16, (from, to) -> VectorKernels.matmulF32(w, in, out, x, batch, y, from, to));
+        threads.forRows(out, 16, (from, to) -> TiledMatmul.matmulF32(w, in, out, x, batch, y, from, to));
     }
 
     /** Embedding lookup: row {@code token} as float32. */

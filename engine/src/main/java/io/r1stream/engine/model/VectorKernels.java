@@ -112,7 +112,7 @@ final class VectorKernels {
     }
 
     /** F.length() bf16 values -> float32: zero-extend to int, shift into the high half, reinterpret. */
-    private static FloatVector widen(short[] w, int off) {
+    static FloatVector widen(short[] w, int off) {
         return (FloatVector) ShortVector.fromArray(S, w, off)
                 .convertShape(VectorOperators.S2I, I, 0)
                 .lanewise(VectorOperators.LSHL, 16)

@@ -1,0 +1,40 @@
+package io.r1stream.engine.model;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Differential test of the Vector API matmul kernels against a plain double-precision loop. */
+class LinearKernelTest {
+
+    @ParameterizedTest
+    @CsvSource({"37,50,1,1", "37,50,9,1", "64,64,4,1", "131,96,7,2", "8,17,5,2", "3,16,2,1", "160,896,16,2"})
+    void tiledKernelsMatchAPlainLoop(int out, int in, int batch, int threads) {
+        SplittableRandom r = new SplittableRandom(out * 31L + in);
+        float[] w = new float[out * in];
+        short[] wb = new short[out * in];
+        for (int i = 0; i < w.length; i++) {
+            wb[i] = TensorDtype.floatToBf16((float) r.nextGaussian());
+            w[i] = TensorDtype.bf16ToFloat(wb[i]); // same values in both formats
+        }
+        float[] x = new float[batch * in];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        try (MatmulThreads t = new MatmulThreads(threads)) {
+            float[] yf = new float[batch * out], yb = new float[batch * out];
+            new F32Linear(w, out, in, t).apply(x, batch, yf);
+            new Bf16Linear(wb, out, in, t).apply(x, batch, yb);
+            for (int b = 0; b < batch; b++) {
+                for (int o = 0; o < out; o++) {
+                    double ref = 0;
+                    for (int i = 0; i < in; i++) ref += (double) w[o * in + i] * x[b * in + i];
+                    double tol = 1e-5 * Math.sqrt(in) * 4;
+                    assertThat((double) yf[b * out + o]).as("f32 b=%d o=%d", b, o).isCloseTo(ref, org.assertj.core.data.Offset.offset(tol));
+                    assertThat((double) yb[b * out + o]).as("bf16 b=%d o=%d", b, o).isCloseTo(ref, org.assertj.core.data.Offset.offset(tol));
+                }
+            }
+        }
+    }
+}
