@@ -2,7 +2,6 @@ package io.r1stream.cli;
 
 import io.r1stream.connectors.kafka.LocalKafkaBroker;
 import io.r1stream.connectors.records.ChatResult;
-import io.r1stream.connectors.records.RecordJson;
 import io.r1stream.engine.model.Architecture;
 import io.r1stream.engine.model.gen.ModelGenerator;
 import io.r1stream.jobs.ChatJob;
@@ -12,23 +11,15 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -89,49 +80,25 @@ public final class DemoCommand implements Callable<Integer> {
 
     /** Sends every turn of every conversation (the job answers them in order) and one malformed record. */
     private int send(String bootstrap) throws Exception {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", bootstrap);
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-            int n = 0;
-            for (int c = 0; c < CONVERSATIONS.size(); c++) {
-                for (int t = 0; t < CONVERSATIONS.get(c).size(); t++) {
-                    String json = String.format("{\"request_id\":\"demo-%d-%d\",\"conversation_id\":\"conv-%d\",\"message\":%s,\"max_tokens\":%d,\"seed\":%d}",
-                            c, t, c, RecordJson.toJson(CONVERSATIONS.get(c).get(t)), maxTokens, 7 * c + t);
-                    producer.send(new ProducerRecord<>("prompts", ("conv-" + c).getBytes(StandardCharsets.UTF_8), json.getBytes(StandardCharsets.UTF_8))).get();
-                    n++;
-                }
+        List<String[]> records = new ArrayList<>();
+        for (int c = 0; c < CONVERSATIONS.size(); c++) {
+            for (int t = 0; t < CONVERSATIONS.get(c).size(); t++) {
+                records.add(new String[]{"conv-" + c,
+                        ResultsTopics.prompt("demo-" + c + "-" + t, "conv-" + c, CONVERSATIONS.get(c).get(t), maxTokens, 7L * c + t)});
             }
-            producer.send(new ProducerRecord<>("prompts", "{\"request_id\": 42, \"message\": ".getBytes(StandardCharsets.UTF_8))).get();
-            System.out.println("demo: sent " + n + " turns in " + CONVERSATIONS.size() + " conversations, and 1 malformed record");
-            return n;
         }
+        int turns = records.size();
+        records.add(new String[]{null, "{\"request_id\": 42, \"message\": "});
+        ResultsTopics.send(bootstrap, "prompts", records);
+        System.out.println("demo: sent " + turns + " turns in " + CONVERSATIONS.size() + " conversations, and 1 malformed record");
+        return turns;
     }
 
     private List<ChatResult> collect(String bootstrap, int expected, Duration timeout) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", bootstrap);
-        p.put("group.id", "r1stream-demo-reader");
-        p.put("auto.offset.reset", "earliest");
-        p.put("isolation.level", "read_committed");
-        List<ChatResult> out = new ArrayList<>();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of("results", "prompts.dlq"));
-            while (out.size() < expected && System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    if (r.topic().equals("prompts.dlq")) {
-                        System.out.println("dead letter: " + new String(r.value(), StandardCharsets.UTF_8));
-                        continue;
-                    }
-                    ChatResult c = RecordJson.fromBytes(r.value(), ChatResult.class);
-                    out.add(c);
-                    System.out.printf("%s turn %d [%s, kv %s, cached %d, ttft %.0f ms, e2e %.0f ms]: %s%n", c.conversationId(), c.turn(),
-                            c.finishReason(), c.kvSource(), c.usage().cachedTokens(), c.latencyMs().ttft(), c.latencyMs().e2e(),
-                            oneLine(c.content() == null || c.content().isEmpty() ? "(reasoning) " + c.reasoningContent() : c.content()));
-                }
-            }
-        }
-        return out;
+        return ResultsTopics.read(bootstrap, expected, timeout, c -> System.out.printf("%s turn %d [%s, kv %s, cached %d, ttft %.0f ms, e2e %.0f ms]: %s%n",
+                        c.conversationId(), c.turn(), c.finishReason(), c.kvSource(), c.usage().cachedTokens(), c.latencyMs().ttft(),
+                        c.latencyMs().e2e(), oneLine(c.content() == null || c.content().isEmpty() ? "(reasoning) " + c.reasoningContent() : c.content())),
+                d -> System.out.println("dead letter: " + d));
     }
 
     private static void summarize(List<ChatResult> results, int expected) {

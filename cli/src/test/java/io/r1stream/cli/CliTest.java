@@ -87,6 +87,15 @@ class CliTest {
     }
 
     @Test
+    void benchPipelineRunsBothPathsAndPrintsTheRatio() {
+        Run r = run("bench", "pipeline", "--model", model.toString(), "--conversations", "2", "--turns", "2", "--max-tokens", "4",
+                "--dir", tmp.resolve("bench-pipeline").toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("machine:", "bare engine", "Kafka+Flink at-least-once", "of the bare engine's tokens/s");
+        assertThat(r.out()).containsPattern("bare engine +\\| +4 \\|").containsPattern("at-least-once \\| +4 \\|");
+    }
+
+    @Test
     void badArgumentsSayWhatToFix() {
         assertThat(run("model", "create", "--size", "huge", "--out", tmp.resolve("x").toString()).err()).contains("--size 'huge' is not one of");
         assertThat(run("model", "create", "--dtype", "int4", "--out", tmp.resolve("x").toString()).err()).contains("--dtype 'int4' is not one of bf16, f16, f32");

@@ -1,0 +1,137 @@
+package io.r1stream.cli;
+
+import io.r1stream.connectors.kafka.LocalKafkaBroker;
+import io.r1stream.connectors.records.ChatResult;
+import io.r1stream.engine.EngineOptions;
+import io.r1stream.engine.Engines;
+import io.r1stream.engine.GenerationRequest;
+import io.r1stream.engine.GenerationResult;
+import io.r1stream.engine.sample.SamplingParams;
+import io.r1stream.engine.tokenizer.ChatMessage;
+import io.r1stream.jobs.ChatJob;
+import io.r1stream.jobs.ChatJobOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The same conversations through the bare engine and through Kafka + the Flink chat job, at the same
+ * concurrency (one conversation = one stream of turns, each turn waiting for the previous answer): how much of
+ * the engine's throughput the streaming pipeline keeps.
+ */
+@Command(name = "pipeline", mixinStandardHelpOptions = true,
+        description = "End-to-end results/s and tokens/s through Kafka and Flink vs the bare engine at the same concurrency.")
+final class BenchPipeline implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "DIR") Path model;
+    @Option(names = "--conversations", defaultValue = "8", description = "concurrent conversations (default: ${DEFAULT-VALUE})") int conversations;
+    @Option(names = "--turns", defaultValue = "3", description = "turns per conversation (default: ${DEFAULT-VALUE})") int turns;
+    @Option(names = "--max-tokens", defaultValue = "32", description = "tokens per answer (default: ${DEFAULT-VALUE})") int maxTokens;
+    @Option(names = "--delivery", defaultValue = "at-least-once", paramLabel = "exactly-once|at-least-once",
+            description = "result delivery; exactly-once adds up to one checkpoint interval per result (default: ${DEFAULT-VALUE})") String delivery;
+    @Option(names = "--checkpoint-interval", defaultValue = "2s", description = "checkpoint interval, e.g. 2s, 500ms (default: ${DEFAULT-VALUE})") String checkpointInterval;
+    @Option(names = "--parallelism", defaultValue = "1", description = "job parallelism (default: ${DEFAULT-VALUE})") int parallelism;
+    @Option(names = "--dir", defaultValue = ".r1stream/bench-pipeline", description = "working folder (default: ${DEFAULT-VALUE})") Path dir;
+
+    record Figures(double seconds, int results, long tokens) {
+        double resultsPerSecond() { return results / seconds; }
+        double tokensPerSecond() { return tokens / seconds; }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        System.out.println(MachineInfo.describe());
+        Path modelDir = model.toAbsolutePath().normalize();
+        EngineOptions engine = EngineOptions.defaults(modelDir);
+        bare(engine); // warm-up: JIT-compile the kernels before either path is timed
+        Figures bare = bare(engine);
+        Figures pipe = pipeline(modelDir);
+        System.out.printf("workload: %d conversations x %d turns, %d tokens per answer max, model %s%n",
+                conversations, turns, maxTokens, modelDir.getFileName());
+        System.out.println("path                     | results | seconds | results/s | tokens/s");
+        System.out.printf("bare engine              | %7d | %7.1f | %9.2f | %8.1f%n", bare.results, bare.seconds, bare.resultsPerSecond(), bare.tokensPerSecond());
+        System.out.printf("Kafka+Flink %-12s | %7d | %7.1f | %9.2f | %8.1f%n", delivery, pipe.results, pipe.seconds, pipe.resultsPerSecond(), pipe.tokensPerSecond());
+        System.out.printf("pipeline keeps %.0f%% of the bare engine's tokens/s%n", 100 * pipe.tokensPerSecond() / bare.tokensPerSecond());
+        return 0;
+    }
+
+    private String message(int conversation, int turn) {
+        return "Conversation " + conversation + ", question " + (turn + 1) + ": how do streams, state and checkpoints fit together?";
+    }
+
+    /** Every conversation as a chain of turns on the shared engine, all conversations at once. */
+    private Figures bare(EngineOptions options) {
+        // one thread per conversation: the common pool has only (cores - 1) threads and would serialize them
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(conversations);
+        try (Engines.EngineHandle h = Engines.acquire(options)) {
+            long t0 = System.nanoTime();
+            List<CompletableFuture<long[]>> chains = new ArrayList<>();
+            for (int c = 0; c < conversations; c++) {
+                int conv = c;
+                chains.add(CompletableFuture.supplyAsync(() -> {
+                    List<ChatMessage> history = new ArrayList<>();
+                    long tokens = 0;
+                    for (int t = 0; t < turns; t++) {
+                        history.add(ChatMessage.user(message(conv, t)));
+                        SamplingParams p = new SamplingParams(0.6, 0, 0.95, 7L * conv + t, maxTokens, List.of());
+                        GenerationResult r = h.engine().submit(new GenerationRequest("b-" + conv + "-" + t, "bare-" + conv,
+                                h.model().chatPrompt(null, history), p)).result().join();
+                        tokens += r.completionTokens();
+                        history.add(ChatMessage.assistant(r.text()));
+                    }
+                    return new long[]{tokens};
+                }, pool));
+            }
+            long tokens = chains.stream().mapToLong(f -> f.join()[0]).sum();
+            return new Figures((System.nanoTime() - t0) / 1e9, conversations * turns, tokens);
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /** All turns produced to Kafka at once (the job runs each conversation's turns in order); results read back. */
+    private Figures pipeline(Path modelDir) throws Exception {
+        Path run = dir.resolve("run-" + System.currentTimeMillis());
+        Files.createDirectories(run);
+        try (LocalKafkaBroker kafka = LocalKafkaBroker.start(0, run.resolve("kafka"))) {
+            kafka.createTopics(Map.of("prompts", 4, "results", 4, "prompts.dlq", 1, "metrics", 1));
+            ChatJobOptions o = ChatJobOptions.builder(modelDir).bootstrapServers(kafka.bootstrapServers())
+                    .checkpointDir(run.resolve("checkpoints").toAbsolutePath().toString()).checkpointInterval(org.apache.flink.util.TimeUtils.parseDuration(checkpointInterval))
+                    .delivery(delivery.equals("exactly-once") ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
+                    .parallelism(parallelism).build();
+            Configuration conf = ChatJob.configuration(o);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+            ChatJob.build(env, o);
+            JobClient job = env.executeAsync("r1stream-bench-pipeline");
+            // warm-up request: the job's start (engine load, Kafka assignment) is not throughput
+            ResultsTopics.send(kafka.bootstrapServers(), "prompts", List.<String[]>of(new String[]{"warm", ResultsTopics.prompt("warm", "warm", "hi", 2, 1)}));
+            ResultsTopics.read(kafka.bootstrapServers(), 1, Duration.ofMinutes(5), r -> {}, d -> {});
+            List<String[]> records = new ArrayList<>();
+            for (int t = 0; t < turns; t++) {
+                for (int c = 0; c < conversations; c++) {
+                    records.add(new String[]{"pipe-" + c, ResultsTopics.prompt("p-" + c + "-" + t, "pipe-" + c, message(c, t), maxTokens, 7L * c + t)});
+                }
+            }
+            long t0 = System.nanoTime();
+            ResultsTopics.send(kafka.bootstrapServers(), "prompts", records);
+            List<ChatResult> results = new ArrayList<>();
+            ResultsTopics.read(kafka.bootstrapServers(), records.size() + 1, Duration.ofMinutes(30), results::add, d -> {});
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            job.cancel().get();
+            job.getJobExecutionResult().handle((r, e) -> null).get();
+            long tokens = results.stream().filter(r -> !r.requestId().equals("warm")).mapToLong(r -> r.usage().completionTokens()).sum();
+            return new Figures(seconds, (int) results.stream().filter(r -> !r.requestId().equals("warm")).count(), tokens);
+        }
+    }
+}
