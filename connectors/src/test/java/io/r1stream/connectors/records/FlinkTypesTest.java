@@ -67,4 +67,12 @@ class FlinkTypesTest {
         MetricsWindow window = new MetricsWindow(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0.5, 12);
         assertThat(roundTrip(MetricsWindow.class, window)).isEqualTo(window);
     }
+
+    @Test
+    void documentsAndTheirSummaries() throws Exception {
+        io.r1stream.connectors.documents.Document doc = io.r1stream.connectors.documents.Document.failed("d", "s", "empty");
+        assertThat(roundTrip(io.r1stream.connectors.documents.Document.class, doc)).isEqualTo(doc);
+        var summary = io.r1stream.connectors.documents.DocumentSummary.of("d", "s", "x", 2, 1, 10, 4, 1.5);
+        assertThat(roundTrip(io.r1stream.connectors.documents.DocumentSummary.class, summary)).isEqualTo(summary);
+    }
 }
