@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -93,6 +94,29 @@ class CliTest {
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("machine:", "bare engine", "Kafka+Flink at-least-once", "of the bare engine's tokens/s");
         assertThat(r.out()).containsPattern("bare engine +\\| +4 \\|").containsPattern("at-least-once \\| +4 \\|");
+    }
+
+    @Test
+    void summarizeWritesOneLinePerDocumentIncludingErrors() throws Exception {
+        Path docs = tmp.resolve("docs");
+        java.nio.file.Files.createDirectories(docs.resolve("sub"));
+        java.nio.file.Files.writeString(docs.resolve("a.txt"), "Flink keeps state. Kafka keeps logs. ".repeat(30));
+        java.nio.file.Files.writeString(docs.resolve("sub/b.md"), "# Notes\n\nShort note.");
+        java.nio.file.Files.writeString(docs.resolve("empty.txt"), "");
+        Path out = tmp.resolve("summaries.jsonl");
+        Run r = run("summarize", "--input", docs.toString(), "--output", out.toString(), "--model", model.toString(),
+                "--max-chunk-tokens", "64", "--max-summary-tokens", "4", "--web-ui-port", "0");
+        List<String> lines = java.nio.file.Files.readAllLines(out);
+        assertThat(lines).as(r.err()).hasSize(3);
+        String all = String.join("\n", lines);
+        assertThat(all).contains("\"doc_id\":\"a.txt\"", "\"doc_id\":\"sub/b.md\"", "\"error\"");
+        JsonNode a = lines.stream().map(CliTest::json).filter(j -> j.get("doc_id").asText().equals("a.txt")).findFirst().orElseThrow();
+        assertThat(a.get("chunks").asInt()).isGreaterThan(1);
+        assertThat(a.has("summary")).isTrue();
+    }
+
+    private static JsonNode json(String line) {
+        try { return new ObjectMapper().readTree(line); } catch (Exception e) { throw new IllegalStateException(e); }
     }
 
     @Test
