@@ -20,6 +20,10 @@ final class TiledMatmul {
      * profile (one big method deoptimized when decoding switched it from batch 16 to batch 1).
      */
     static void matmulF32(float[] w, int in, int out, float[] x, int batch, float[] y, int from, int to) {
+        if (batch < 4) { // decoding: memory-bound, the row-at-a-time kernel streams weights fastest
+            VectorKernels.matmulF32(w, in, out, x, batch, y, from, to);
+            return;
+        }
         int o = from;
         for (; o + 4 <= to; o += 4) {
             int b = 0;
@@ -157,6 +161,10 @@ final class TiledMatmul {
      * profile (one big method deoptimized when decoding switched it from batch 16 to batch 1).
      */
     static void matmulBf16(short[] w, int in, int out, float[] x, int batch, float[] y, int from, int to) {
+        if (batch < 4) { // decoding: memory-bound, the row-at-a-time kernel streams weights fastest
+            VectorKernels.matmulBf16(w, in, out, x, batch, y, from, to);
+            return;
+        }
         int o = from;
         for (; o + 4 <= to; o += 4) {
             int b = 0;
