@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -170,6 +169,4 @@ public final class LocalClusterRun {
             return s.getLocalPort();
         }
     }
-
-    static <T> Function<T, T> id() { return Function.identity(); }
 }

@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 
 /**
  * A standalone Flink session cluster on this machine, as separate processes: one JobManager
@@ -265,8 +264,6 @@ final class LocalFlinkCluster implements AutoCloseable {
             Thread.sleep(250);
         }
     }
-
-    static <T> Predicate<T> always() { return t -> true; }
 
     Path work() { return work; }
 
