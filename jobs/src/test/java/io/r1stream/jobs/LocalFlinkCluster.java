@@ -233,14 +233,14 @@ final class LocalFlinkCluster implements AutoCloseable {
         }
     }
 
-    /** Port -> lines of that port's scrape that name r1stream metrics, for every reporter port that answers. */
+    /** Port -> lines of that port's scrape with r1stream's own metrics (flink_..._r1stream_...), for every reporter port that answers. */
     Map<Integer, List<String>> scrapeR1streamMetrics() {
         Map<Integer, List<String>> out = new LinkedHashMap<>();
         for (int port = 9249; port <= 9259; port++) {
             try {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/metrics"))
                         .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-                out.put(port, r.body().lines().filter(l -> !l.startsWith("#") && l.contains("r1stream_")).toList());
+                out.put(port, r.body().lines().filter(l -> !l.startsWith("#") && l.split("[{ ]", 2)[0].contains("_r1stream_")).toList());
             } catch (Exception closed) {
                 // no reporter on this port
             }
