@@ -1,5 +1,13 @@
 package io.r1stream.jobs;
 
+import org.apache.flink.configuration.ConfigConstants;
+import org.apache.flink.configuration.GlobalConfiguration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
 import io.r1stream.connectors.kafka.KafkaTopology;
 import io.r1stream.connectors.prompt.ParsePrompts;
 import io.r1stream.connectors.prompt.PromptLimits;
@@ -49,10 +57,32 @@ public final class ChatJob {
     private ChatJob() {}
 
     public static void main(String[] args) throws Exception {
-        ChatJobOptions options = ChatJobOptions.fromArgs(args);
+        ChatJobOptions options = ChatJobOptions.fromArgs(withClusterDefaults(args, clusterConfiguration()));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(configuration(options));
         build(env, options);
         env.execute("r1stream-chat");
+    }
+
+    /** The cluster's config.yaml ($FLINK_CONF_DIR) when there is one, else empty (local runs). */
+    static Map<String, String> clusterConfiguration() {
+        String dir = System.getenv(ConfigConstants.ENV_FLINK_CONF_DIR);
+        return dir == null ? Map.of() : GlobalConfiguration.loadConfiguration(dir).toMap();
+    }
+
+    /**
+     * Command-line flags, preceded by the cluster config's {@code r1stream.X} keys as defaults for {@code --X}:
+     * config.yaml sets site-wide defaults (model path, KV budget, delivery), and flags given to the job win.
+     */
+    static String[] withClusterDefaults(String[] args, Map<String, String> clusterConfig) {
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<String, String> e : new TreeMap<>(clusterConfig).entrySet()) {
+            if (!e.getKey().startsWith("r1stream.")) continue;
+            String flag = "--" + e.getKey().substring("r1stream.".length());
+            boolean given = Arrays.stream(args).anyMatch(a -> a.equals(flag) || a.startsWith(flag + "="));
+            if (!given) out.addAll(List.of(flag, e.getValue()));
+        }
+        out.addAll(Arrays.asList(args));
+        return out.toArray(String[]::new);
     }
 
     /**

@@ -87,4 +87,11 @@ class ChatJobOptionsTest {
         assertThat(w.tokensPerSecond()).isEqualTo(6);
         assertThat(w.cacheHitRatio()).isEqualTo(0.25);
     }
+
+    @Test
+    void clusterConfigR1streamKeysAreDefaultsThatFlagsOverride() {
+        String[] args = ChatJob.withClusterDefaults(new String[]{"--model", "/m", "--kv-budget-mib", "64"},
+                java.util.Map.of("r1stream.kv-budget-mib", "512", "r1stream.delivery", "at-least-once", "state.backend.type", "rocksdb"));
+        org.assertj.core.api.Assertions.assertThat(args).containsExactly("--delivery", "at-least-once", "--model", "/m", "--kv-budget-mib", "64");
+    }
 }
