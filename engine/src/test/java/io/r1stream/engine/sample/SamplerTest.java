@@ -45,4 +45,31 @@ class SamplerTest {
         assertThatThrownBy(() -> p(1, -2, 1, null)).hasMessageContaining("top_k must be >= 0");
         assertThatThrownBy(() -> new SamplingParams(1, 0, 1, null, 0, List.of())).hasMessageContaining("max_tokens must be >= 1");
     }
+
+    /** The heap/threshold selection over a large vocabulary draws only from the nucleus a full sort gives. */
+    @Test
+    void largeVocabularyDrawsStayInsideTheBruteForceNucleus() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(9);
+        float[] logits = new float[20_000];
+        for (int i = 0; i < logits.length; i++) logits[i] = (float) (r.nextGaussian() * 3);
+        double t = 0.7, topP = 0.9;
+        Integer[] order = new Integer[logits.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        java.util.Arrays.sort(order, (a, b) -> Float.compare(logits[b], logits[a]));
+        double sum = 0;
+        for (float l : logits) sum += Math.exp((l - logits[order[0]]) / t);
+        Set<Integer> nucleus = new HashSet<>();
+        double cum = 0;
+        for (Integer id : order) {
+            nucleus.add(id);
+            cum += Math.exp((logits[id] - logits[order[0]]) / t) / sum;
+            if (cum >= topP) break;
+        }
+        Sampler s = new Sampler(p(t, 0, topP, 5L)), k = new Sampler(p(t, 5, 1.0, 5L));
+        Set<Integer> drawn = new HashSet<>(), drawnK = new HashSet<>();
+        for (int i = 0; i < 2000; i++) { drawn.add(s.next(logits)); drawnK.add(k.next(logits)); }
+        assertThat(nucleus).containsAll(drawn);
+        assertThat(drawn).contains(order[0]).hasSizeGreaterThan(1);
+        assertThat(drawnK).isSubsetOf(order[0], order[1], order[2], order[3], order[4]).hasSizeGreaterThan(2);
+    }
 }
