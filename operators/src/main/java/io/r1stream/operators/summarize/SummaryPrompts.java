@@ -55,8 +55,22 @@ final class SummaryPrompts {
      * {@code </think>} never came).
      */
     String answerOf(String output) {
-        if (!thinking && !output.contains(R1SpecialTokens.END_THINK)) return output.strip();
+        if (!thinking) return withoutReasoning(output).strip();
         ReasoningSplit split = ReasoningSplitter.split(output);
-        return split.reasoningEnded() ? split.content().strip() : null;
+        return split.reasoningEnded() ? withoutReasoning(split.content()).strip() : null;
+    }
+
+    /**
+     * Text with any reasoning the model opened anyway removed: {@code <think>...</think>} blocks (an unclosed one
+     * to the end), and everything up to a stray {@code </think>}.
+     */
+    static String withoutReasoning(String text) {
+        String s = text;
+        for (int open = s.indexOf(R1SpecialTokens.THINK); open >= 0; open = s.indexOf(R1SpecialTokens.THINK)) {
+            int close = s.indexOf(R1SpecialTokens.END_THINK, open);
+            s = close < 0 ? s.substring(0, open) : s.substring(0, open) + s.substring(close + R1SpecialTokens.END_THINK.length());
+        }
+        int stray = s.lastIndexOf(R1SpecialTokens.END_THINK);
+        return stray < 0 ? s : s.substring(stray + R1SpecialTokens.END_THINK.length());
     }
 }
