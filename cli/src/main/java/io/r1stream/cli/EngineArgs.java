@@ -19,14 +19,14 @@ public final class EngineArgs {
     @Option(names = "--threads", defaultValue = "1", description = "matmul threads (default: ${DEFAULT-VALUE}; 1 is stable on 2 shared cores)")
     int threads;
 
-    @Option(names = "--weights", defaultValue = "auto", paramLabel = "auto|f32|bf16",
+    @Option(names = "--weight-format", defaultValue = "auto", paramLabel = "auto|f32|bf16",
             description = "weight format in memory; auto = bf16 for BF16 checkpoints, else f32 (default: ${DEFAULT-VALUE})")
     String weights;
 
-    @Option(names = "--kv-budget-mb", defaultValue = "512", description = "engine-tier KV memory in MiB (default: ${DEFAULT-VALUE})")
+    @Option(names = "--kv-budget-mib", defaultValue = "512", description = "engine-tier KV memory in MiB (default: ${DEFAULT-VALUE})")
     long kvBudgetMb;
 
-    @Option(names = "--host-kv-budget-mb", defaultValue = "256", description = "host-tier KV memory in MiB (default: ${DEFAULT-VALUE})")
+    @Option(names = "--host-kv-budget-mib", defaultValue = "256", description = "host-tier KV memory in MiB (default: ${DEFAULT-VALUE})")
     long hostKvBudgetMb;
 
     @Option(names = "--host-kv-encoding", defaultValue = "fp16", paramLabel = "fp16|int8",

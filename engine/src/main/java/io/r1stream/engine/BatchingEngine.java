@@ -217,7 +217,7 @@ public final class BatchingEngine implements InferenceEngine {
                 ActiveRequest victim = running.get(running.size() - 1);
                 if (running.size() == 1) {
                     finish(r, FinishReason.ERROR, "KV budget too small: " + (r.kv.length() + s.tokens())
-                            + " tokens do not fit; raise --kv-budget-mb");
+                            + " tokens do not fit; raise --kv-budget-mib");
                     break;
                 }
                 preempt(victim);

@@ -23,7 +23,7 @@ public final class KvBlockPool implements KvBlockSource {
         long n = budgetBytes / layout.bytesPerBlock();
         if (n < 1) {
             throw new IllegalArgumentException("KV budget of " + budgetBytes + " bytes is below one block ("
-                    + layout.bytesPerBlock() + " bytes = " + layout.blockTokens() + " tokens); raise kv-budget");
+                    + layout.bytesPerBlock() + " bytes = " + layout.blockTokens() + " tokens); raise --kv-budget-mib");
         }
         this.capacity = (int) Math.min(Integer.MAX_VALUE - 8, n);
     }

@@ -38,7 +38,7 @@ class KvBlockPoolTest {
 
     @Test
     void budgetBelowOneBlockIsRejectedWithTheFix() {
-        assertThatThrownBy(() -> new KvBlockPool(layout, 8)).hasMessageContaining("raise kv-budget");
+        assertThatThrownBy(() -> new KvBlockPool(layout, 8)).hasMessageContaining("raise --kv-budget-mib");
     }
 
     @Test
