@@ -36,9 +36,9 @@ final class BenchBatching implements Callable<Integer> {
         o = o.withLimits(Math.max(o.maxRunning(), maxConc), Math.max(o.maxTokensPerStep(), maxConc));
         try (LoadedModel m = LoadedModel.load(o);
              // EOS ignored so every request generates exactly genTokens (as vLLM's benchmark --ignore-eos)
-             BatchingEngine e = new BatchingEngine(m.transformer(), Set.of(), m::newDetokenizer, o)) {
-            System.out.printf("model: %s, weights %s, %d thread(s), prompt %d tokens, %d generated per request%n",
-                    m.dir().getFileName(), m.transformer().weights().format(), engine.threads, promptTokens, genTokens);
+             BatchingEngine e = new BatchingEngine(m.forwardPass(), Set.of(), m::newDetokenizer, o)) {
+            System.out.printf("model: %s, forward pass on %s, %d thread(s), prompt %d tokens, %d generated per request%n",
+                    m.dir().getFileName(), m.forwardPass().device(), engine.threads, promptTokens, genTokens);
             runRound(e, m, 2, 1); // warm-up
             System.out.println("concurrency | tokens/s | vs c=1 | ttft p50 ms | ttft p95 ms | itl p50 ms | itl p95 ms");
             double base = 0;

@@ -37,15 +37,15 @@ final class BenchMultiturn implements Callable<Integer> {
         System.out.println(MachineInfo.describe());
         EngineOptions o = engine.options();
         try (LoadedModel m = LoadedModel.load(o);
-             BatchingEngine e = new BatchingEngine(m.transformer(), m.defaults().eosTokenIds(), m::newDetokenizer, o)) {
+             BatchingEngine e = new BatchingEngine(m.forwardPass(), m.defaults().eosTokenIds(), m::newDetokenizer, o)) {
             List<String> messages = new ArrayList<>();
             SplittableRandom rnd = new SplittableRandom(5);
             for (int i = 0; i < turns; i++) messages.add(message(m, rnd));
             conversation(e, m, messages, "warmup");
             List<GenerationResult> on = conversation(e, m, messages, "conv-on");
             List<GenerationResult> off = conversation(e, m, messages, null);
-            System.out.printf("model: %s, weights %s, %d thread(s), %d turns of ~%d new tokens, %d generated per turn%n",
-                    m.dir().getFileName(), m.transformer().weights().format(), engine.threads, turns, turnTokens, genTokens);
+            System.out.printf("model: %s, forward pass on %s, %d thread(s), %d turns of ~%d new tokens, %d generated per turn%n",
+                    m.dir().getFileName(), m.forwardPass().device(), engine.threads, turns, turnTokens, genTokens);
             System.out.println("turn | prompt tokens | cached (reuse on) | ttft reuse on ms | ttft reuse off ms | off/on");
             for (int i = 0; i < turns; i++) {
                 GenerationResult a = on.get(i), b = off.get(i);

@@ -2,6 +2,7 @@ package io.r1stream.cli;
 
 import io.r1stream.engine.EngineOptions;
 import io.r1stream.engine.kv.KvEncoding;
+import io.r1stream.engine.model.djl.DjlDevice;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -13,7 +14,7 @@ public final class EngineArgs {
     Path model;
 
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|gpu|auto",
-            description = "cpu: the Java engine; gpu: DJL's PyTorch engine on CUDA (FP16); auto: gpu if one is visible (default: ${DEFAULT-VALUE})")
+            description = "where the engine's forward step runs: cpu (Java), gpu (DJL PyTorch on CUDA, FP16 weights), auto (gpu if one is visible) (default: ${DEFAULT-VALUE})")
     String device;
 
     @Option(names = "--threads", defaultValue = "1", description = "matmul threads (default: ${DEFAULT-VALUE}; 1 is stable on 2 shared cores)")
@@ -41,6 +42,7 @@ public final class EngineArgs {
 
     public EngineOptions options() {
         return EngineOptions.defaults(model.toAbsolutePath().normalize())
+                .withDevice(DjlDevice.parse(device).cliName())
                 .withThreads(threads)
                 .withWeightFormat(weights)
                 .withKvBudget(kvBudgetMb * EngineOptions.MIB, hostKvBudgetMb * EngineOptions.MIB)

@@ -1,23 +1,15 @@
 package io.r1stream.cli;
 
-import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.r1stream.engine.Engines;
 import io.r1stream.engine.GenerationRequest;
 import io.r1stream.engine.GenerationResult;
 import io.r1stream.engine.TokenListener;
-import io.r1stream.engine.model.GenerationDefaults;
-import io.r1stream.engine.model.ModelConfig;
-import io.r1stream.engine.model.djl.DjlDevice;
-import io.r1stream.engine.model.djl.DjlGeneration;
-import io.r1stream.engine.model.djl.DjlTransformer;
 import io.r1stream.engine.sample.ReasoningSplit;
 import io.r1stream.engine.sample.ReasoningSplitter;
 import io.r1stream.engine.sample.SamplingParams;
 import io.r1stream.engine.tokenizer.ChatMessage;
-import io.r1stream.engine.tokenizer.DeepSeekR1ChatTemplate;
-import io.r1stream.engine.tokenizer.TextTokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -43,26 +35,15 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        DjlDevice device = DjlDevice.parse(engine.device);
-        Device resolved = device == DjlDevice.CPU ? Device.cpu() : device.resolve();
         List<ChatMessage> turns = List.of(ChatMessage.user(prompt));
         TokenListener live = json ? TokenListener.NONE : (id, delta) -> { System.out.print(delta); System.out.flush(); };
         GenerationResult r;
-        if (resolved.isGpu()) {
-            try (TextTokenizer tok = TextTokenizer.load(engine.model);
-                 DjlTransformer model = DjlTransformer.load(engine.model, resolved)) {
-                GenerationDefaults defaults = GenerationDefaults.read(engine.model);
-                SamplingParams p = new SamplingParams(temperature != null ? temperature : defaults.temperature(),
-                        topK != null ? topK : defaults.topK(), topP != null ? topP : defaults.topP(), seed, maxTokens, stop);
-                int[] ids = new DeepSeekR1ChatTemplate().renderIds(tok, system, turns, true);
-                r = DjlGeneration.run(model, tok, defaults.eosTokenIds(), "cli", ids, p, live);
-            }
-        } else {
-            try (Engines.EngineHandle h = Engines.acquire(engine.options())) {
-                int[] ids = h.model().chatPrompt(system, turns);
-                SamplingParams p = h.model().sampling(temperature, topP, topK, seed, maxTokens, stop);
-                r = h.engine().submit(new GenerationRequest("cli", null, ids, p), live).result().join();
-            }
+        String device;
+        try (Engines.EngineHandle h = Engines.acquire(engine.options())) {
+            int[] ids = h.model().chatPrompt(system, turns);
+            SamplingParams p = h.model().sampling(temperature, topP, topK, seed, maxTokens, stop);
+            r = h.engine().submit(new GenerationRequest("cli", null, ids, p), live).result().join();
+            device = h.model().forwardPass().device();
         }
         if (r.error() != null) throw new IllegalStateException(r.error());
         // The prompt ends inside <think>, so the output has no opening tag: the splitter handles both.
@@ -85,7 +66,7 @@ public final class GenerateCommand implements Callable<Integer> {
             System.out.println("---- answer ----");
             System.out.println(split.content() == null ? "" : split.content());
             System.out.printf("---- prompt tokens %d, completion tokens %d (%s), time to first token %.1f ms, %.1f tokens/s on %s%n",
-                    r.promptTokens(), r.completionTokens(), r.finishReason().wireName(), r.timing().ttftMs(), tps, resolved);
+                    r.promptTokens(), r.completionTokens(), r.finishReason().wireName(), r.timing().ttftMs(), tps, device);
         }
         return 0;
     }

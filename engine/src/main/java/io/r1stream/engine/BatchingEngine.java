@@ -6,7 +6,7 @@ import io.r1stream.engine.kv.KvChunk;
 import io.r1stream.engine.kv.KvChunkCodec;
 import io.r1stream.engine.kv.KvSequence;
 import io.r1stream.engine.model.SequenceStep;
-import io.r1stream.engine.model.Transformer;
+import io.r1stream.engine.model.ForwardPass;
 import io.r1stream.engine.sample.FinishReason;
 import io.r1stream.engine.sample.StopCondition;
 import io.r1stream.engine.sched.StepPlanner;
@@ -32,7 +32,7 @@ import java.util.function.Supplier;
 public final class BatchingEngine implements InferenceEngine {
     private static final Logger LOG = LoggerFactory.getLogger(BatchingEngine.class);
 
-    private final Transformer model;
+    private final ForwardPass model;
     private final Set<Integer> eosIds;
     private final Supplier<Detokenizer> detokenizers;
     private final StepPlanner planner;
@@ -45,7 +45,7 @@ public final class BatchingEngine implements InferenceEngine {
     private final Thread loop;
     private volatile boolean closed;
 
-    public BatchingEngine(Transformer model, Set<Integer> eosIds, Supplier<Detokenizer> detokenizers, EngineOptions options) {
+    public BatchingEngine(ForwardPass model, Set<Integer> eosIds, Supplier<Detokenizer> detokenizers, EngineOptions options) {
         this.model = model;
         this.eosIds = Set.copyOf(eosIds);
         this.detokenizers = detokenizers;
@@ -60,7 +60,7 @@ public final class BatchingEngine implements InferenceEngine {
         loop.start();
     }
 
-    public Transformer model() { return model; }
+    public ForwardPass model() { return model; }
 
     @Override
     public Completion submit(GenerationRequest request, TokenListener listener) {

@@ -11,6 +11,8 @@ import java.nio.file.Path;
  *
  * @param modelDir         the model directory, kept as a string so the options are serializable (they travel
  *                         inside Flink job graphs; {@link Path} is not serializable)
+ * @param device           "cpu" (the Java forward pass), "gpu" (DJL PyTorch on CUDA, FP16) or "auto" (gpu when
+ *                         one is visible)
  * @param weightFormat     "auto" (bf16 for BF16 checkpoints, f32 otherwise), "f32" or "bf16"
  * @param threads          matmul threads (1 is the stable choice on 2 shared cores)
  * @param kvBudgetBytes    engine-tier KV memory (running + retained conversations)
@@ -55,6 +57,10 @@ public record EngineOptions(String modelDir, String device, String weightFormat,
 
     public EngineOptions withWeightFormat(String f) {
         return new EngineOptions(modelDir, device, f, threads, kvBudgetBytes, hostKvBudgetBytes, hostKvEncoding, kvBlockTokens, kvChunkTokens, maxRunning, maxTokensPerStep);
+    }
+
+    public EngineOptions withDevice(String d) {
+        return new EngineOptions(modelDir, d, weightFormat, threads, kvBudgetBytes, hostKvBudgetBytes, hostKvEncoding, kvBlockTokens, kvChunkTokens, maxRunning, maxTokensPerStep);
     }
 
     public EngineOptions withHostKvEncoding(KvEncoding e) {

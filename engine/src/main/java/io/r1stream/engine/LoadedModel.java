@@ -1,6 +1,10 @@
 package io.r1stream.engine;
 
 import io.r1stream.engine.model.Checkpoint;
+import io.r1stream.engine.model.ForwardPass;
+import io.r1stream.engine.model.djl.DjlBatchedForward;
+import io.r1stream.engine.model.djl.DjlDevice;
+import io.r1stream.engine.model.djl.DjlTransformer;
 import io.r1stream.engine.model.GenerationDefaults;
 import io.r1stream.engine.model.MatmulThreads;
 import io.r1stream.engine.model.ModelConfig;
@@ -28,17 +32,22 @@ public final class LoadedModel implements AutoCloseable {
     private final GenerationDefaults defaults;
     private final TextTokenizer tokenizer;
     private final DeepSeekR1ChatTemplate template = new DeepSeekR1ChatTemplate();
-    private final Transformer transformer;
+    private final Transformer transformer;   // null when the forward step runs on a GPU
+    private final ForwardPass forwardPass;
+    private final AutoCloseable deviceModel; // the DJL weights on the GPU, or null
     private final MatmulThreads threads;
     private final double loadSeconds;
 
     private LoadedModel(Path dir, ModelConfig config, GenerationDefaults defaults, TextTokenizer tokenizer,
-                        Transformer transformer, MatmulThreads threads, double loadSeconds) {
+                        Transformer transformer, ForwardPass forwardPass, AutoCloseable deviceModel,
+                        MatmulThreads threads, double loadSeconds) {
         this.dir = dir;
         this.config = config;
         this.defaults = defaults;
         this.tokenizer = tokenizer;
         this.transformer = transformer;
+        this.forwardPass = forwardPass;
+        this.deviceModel = deviceModel;
         this.threads = threads;
         this.loadSeconds = loadSeconds;
     }
@@ -62,8 +71,14 @@ public final class LoadedModel implements AutoCloseable {
                     + config.vocabSize() + ": the tokenizer does not belong to these weights");
         }
         MatmulThreads threads = new MatmulThreads(o.threads());
+        ai.djl.Device device = o.device().equals("cpu") ? ai.djl.Device.cpu() : DjlDevice.parse(o.device()).resolve();
+        if (device.isGpu()) { // FP16 weights on the GPU; KV stays in the engine's host blocks
+            DjlTransformer djl = new DjlTransformer(config, ckpt, device);
+            return new LoadedModel(dir, config, defaults, tokenizer, null, new DjlBatchedForward(djl, o.kvBlockTokens()), djl,
+                    threads, (System.nanoTime() - t0) / 1e9);
+        }
         Transformer t = new Transformer(ModelWeights.load(config, ckpt, format, threads), threads, o.kvBlockTokens());
-        return new LoadedModel(dir, config, defaults, tokenizer, t, threads, (System.nanoTime() - t0) / 1e9);
+        return new LoadedModel(dir, config, defaults, tokenizer, t, t, null, threads, (System.nanoTime() - t0) / 1e9);
     }
 
     public Path dir() { return dir; }
@@ -71,7 +86,14 @@ public final class LoadedModel implements AutoCloseable {
     public GenerationDefaults defaults() { return defaults; }
     public TextTokenizer tokenizer() { return tokenizer; }
     public DeepSeekR1ChatTemplate template() { return template; }
-    public Transformer transformer() { return transformer; }
+    /** The forward step the batching engine runs: the Java CPU pass, or DJL on a GPU. */
+    public ForwardPass forwardPass() { return forwardPass; }
+
+    /** The Java CPU forward pass (its weights and threads, for CPU benchmarks); fails when the model is on a GPU. */
+    public Transformer transformer() {
+        if (transformer == null) throw new IllegalStateException("the model runs on " + forwardPass.device() + "; this tool measures the CPU path (--device cpu)");
+        return transformer;
+    }
     public double loadSeconds() { return loadSeconds; }
 
     /** The conversation rendered with the R1 chat template and tokenized, ending in the generation prompt. */
@@ -94,6 +116,9 @@ public final class LoadedModel implements AutoCloseable {
     @Override
     public void close() {
         tokenizer.close();
+        if (deviceModel != null) {
+            try { deviceModel.close(); } catch (Exception e) { throw new IllegalStateException(e); }
+        }
         threads.close();
     }
 }

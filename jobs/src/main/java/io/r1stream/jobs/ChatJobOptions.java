@@ -31,6 +31,7 @@ import java.util.function.BiConsumer;
  *   <tr><td>--group-id</td><td>r1stream-chat</td><td>consumer group of the prompts source</td></tr>
  *   <tr><td>--starting-offsets</td><td>earliest</td><td>earliest | latest | committed (without a checkpoint)</td></tr>
  *   <tr><td>--model</td><td>(required)</td><td>model directory (Hugging Face layout)</td></tr>
+ *   <tr><td>--device</td><td>cpu</td><td>cpu | gpu | auto: where the engine's forward step runs</td></tr>
  *   <tr><td>--threads</td><td>1</td><td>engine matmul threads</td></tr>
  *   <tr><td>--kv-budget-mib, --host-kv-budget-mib</td><td>512, 256</td><td>engine / host KV memory, MiB</td></tr>
  *   <tr><td>--max-running, --max-tokens-per-step</td><td>32, 512</td><td>engine batch limits</td></tr>
@@ -140,6 +141,7 @@ public final class ChatJobOptions {
             switch (f.getKey()) {
                 case "threads" -> e = e.withThreads(parseInt(f.getKey(), val));
                 case "weight-format" -> e = e.withWeightFormat(val);
+                case "device" -> e = e.withDevice(val);
                 case "kv-budget-mib" -> kv = parseInt(f.getKey(), val) * EngineOptions.MIB;
                 case "host-kv-budget-mib" -> host = parseInt(f.getKey(), val) * EngineOptions.MIB;
                 case "max-running" -> running = parseInt(f.getKey(), val);
@@ -147,7 +149,7 @@ public final class ChatJobOptions {
                 default -> {
                     BiConsumer<Builder, String> setter = SETTERS.get(f.getKey());
                     if (setter == null) {
-                        throw new IllegalArgumentException("unknown flag --" + f.getKey() + "; known: --model, --threads, "
+                        throw new IllegalArgumentException("unknown flag --" + f.getKey() + "; known: --model, --device, --threads, "
                                 + "--weight-format, --kv-budget-mib, --host-kv-budget-mib, --max-running, "
                                 + "--max-tokens-per-step, --" + String.join(", --", SETTERS.keySet()));
                     }

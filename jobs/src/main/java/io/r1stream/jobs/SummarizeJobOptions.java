@@ -141,13 +141,14 @@ public record SummarizeJobOptions(String input, String inputTopic, String bootst
                 case "document-timeout" -> timeout = ChatJobOptions.parseDuration(k, v);
                 case "threads" -> e = e.withThreads(ChatJobOptions.parseInt(k, v));
                 case "weight-format" -> e = e.withWeightFormat(v);
+                case "device" -> e = e.withDevice(v);
                 case "kv-budget-mib" -> kv = ChatJobOptions.parseInt(k, v) * EngineOptions.MIB;
                 case "max-running" -> running = ChatJobOptions.parseInt(k, v);
                 case "max-tokens-per-step" -> perStep = ChatJobOptions.parseInt(k, v);
                 default -> throw new IllegalArgumentException("unknown flag --" + k + "; known: --input, --input-topic, "
                         + "--bootstrap-servers, --start-offsets, --end-offsets, --group-id, --output, --model, --parallelism, "
                         + "--max-chunk-tokens, --overlap-tokens, --max-summary-tokens, --reasoning, --max-reasoning-tokens, "
-                        + "--temperature, --top-p, --seed, --max-attempts, --max-in-flight, --document-timeout, --threads, "
+                        + "--temperature, --top-p, --seed, --max-attempts, --max-in-flight, --document-timeout, --device, --threads, "
                         + "--weight-format, --kv-budget-mib, --max-running, --max-tokens-per-step");
             }
         }

@@ -14,7 +14,7 @@ import java.util.List;
  *
  * <p>Not thread-safe: one engine loop drives it. Matmuls and attention fan out over {@link MatmulThreads}.
  */
-public final class Transformer {
+public final class Transformer implements ForwardPass {
     private final ModelConfig c;
     private final ModelWeights w;
     private final MatmulThreads threads;
@@ -29,9 +29,10 @@ public final class Transformer {
         this.kvLayout = new KvLayout(c.numLayers(), c.kvDim(), kvBlockTokens);
     }
 
-    public ModelConfig config() { return c; }
+    @Override public ModelConfig config() { return c; }
+    @Override public String device() { return "cpu"; }
     public ModelWeights weights() { return w; }
-    public KvLayout kvLayout() { return kvLayout; }
+    @Override public KvLayout kvLayout() { return kvLayout; }
     public MatmulThreads threads() { return threads; }
 
     /**
@@ -40,6 +41,7 @@ public final class Transformer {
      *
      * @return logits (vocab floats) per step in order; null entries where {@code wantLogits} was false
      */
+    @Override
     public float[][] forward(List<SequenceStep> steps) {
         int h = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim(), hd = c.headDim();
         int inter = c.intermediateSize(), qkvOut = qDim + 2 * kvDim;

@@ -144,14 +144,14 @@ public final class DjlSession implements AutoCloseable {
     }
 
     /** x / rms(x) * weight per row, the statistics in float32. x: (rows, hidden) in dt. */
-    private static NDArray rmsNorm(NDArray x, NDArray weight, float eps, DataType dt) {
+    static NDArray rmsNorm(NDArray x, NDArray weight, float eps, DataType dt) {
         NDArray xf = x.toType(DataType.FLOAT32, false);
         NDArray rms = xf.square().mean(new int[]{-1}, true).add(eps).sqrt(); // (rows, 1)
         return xf.div(rms).toType(dt, false).mul(weight);
     }
 
     /** Rotate-half RoPE: [x1, x2] -> [x1 cos - x2 sin, x2 cos + x1 sin]. x: (T, heads, headDim). */
-    private static NDArray rotate(NDArray x, NDArray cos, NDArray sin, int half) {
+    static NDArray rotate(NDArray x, NDArray cos, NDArray sin, int half) {
         NDList halves = x.split(new long[]{half}, 2);
         NDArray rotated = NDArrays.concat(new NDList(halves.get(1).neg(), halves.get(0)), 2);
         return x.mul(cos).add(rotated.mul(sin));
