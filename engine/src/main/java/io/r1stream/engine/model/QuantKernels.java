@@ -22,6 +22,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Layouts: int8 codes are signed bytes (code - 128), row-major (out, in). q4 codes are packed per row in
  * blocks of 2L inputs (L = float lanes, 16 with AVX-512): byte j of a block holds input j in its low nibble
  * and input j + L in its high nibble, so one L-byte load yields two float vectors of consecutive inputs.
+ *
+ * <p>The hot loops spell every conversion out instead of calling a helper: C2 does not inline a helper whose
+ * own compiled code is large (InlineSmallCode), and an out-of-line vector helper boxes its vectors (measured
+ * 3x slower on the Qwen2-0.5B shapes).
  */
 final class QuantKernels {
     static final VectorSpecies<Float> F = VectorKernels.F;
@@ -97,10 +101,10 @@ final class QuantKernels {
             FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
             for (int c = c0; c < c1; c += L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
-                p0 = i8(q, r0 + c).fma(xv, p0);
-                p1 = i8(q, r1 + c).fma(xv, p1);
-                p2 = i8(q, r2 + c).fma(xv, p2);
-                p3 = i8(q, r3 + c).fma(xv, p3);
+                p0 = ((FloatVector) ByteVector.fromArray(B, q, r0 + c).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p0);
+                p1 = ((FloatVector) ByteVector.fromArray(B, q, r1 + c).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p1);
+                p2 = ((FloatVector) ByteVector.fromArray(B, q, r2 + c).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p2);
+                p3 = ((FloatVector) ByteVector.fromArray(B, q, r3 + c).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p3);
             }
             a0 = p0.fma(FloatVector.broadcast(F, s[s0 + g]), a0);
             a1 = p1.fma(FloatVector.broadcast(F, s[s1 + g]), a1);
@@ -124,10 +128,10 @@ final class QuantKernels {
             for (int c = c0; c < c1; c += L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
                 xs = xs.add(xv);
-                p0 = i8(q, r0 + c).fma(xv, p0);
-                p1 = i8(q, r1 + c).fma(xv, p1);
-                p2 = i8(q, r2 + c).fma(xv, p2);
-                p3 = i8(q, r3 + c).fma(xv, p3);
+                p0 = ((FloatVector) ByteVector.fromArray(B, q, r0 + c).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p0);
+                p1 = ((FloatVector) ByteVector.fromArray(B, q, r1 + c).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p1);
+                p2 = ((FloatVector) ByteVector.fromArray(B, q, r2 + c).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p2);
+                p3 = ((FloatVector) ByteVector.fromArray(B, q, r3 + c).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p3);
             }
             a0 = xs.fma(FloatVector.broadcast(F, -z[s0 + g]), p0).fma(FloatVector.broadcast(F, s[s0 + g]), a0);
             a1 = xs.fma(FloatVector.broadcast(F, -z[s1 + g]), p1).fma(FloatVector.broadcast(F, s[s1 + g]), a1);
@@ -193,13 +197,17 @@ final class QuantKernels {
                 xs = xs.add(xl).add(xh);
                 int bo = c / 2;
                 ByteVector b0 = ByteVector.fromArray(B, q, r0 + bo);
-                p0 = hi(b0).fma(xh, lo(b0).fma(xl, p0));
+                p0 = ((FloatVector) b0.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).convertShape(VectorOperators.B2F, F, 0)).fma(xh,
+                        ((FloatVector) b0.and((byte) 0x0f).convertShape(VectorOperators.B2F, F, 0)).fma(xl, p0));
                 ByteVector b1 = ByteVector.fromArray(B, q, r1 + bo);
-                p1 = hi(b1).fma(xh, lo(b1).fma(xl, p1));
+                p1 = ((FloatVector) b1.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).convertShape(VectorOperators.B2F, F, 0)).fma(xh,
+                        ((FloatVector) b1.and((byte) 0x0f).convertShape(VectorOperators.B2F, F, 0)).fma(xl, p1));
                 ByteVector b2 = ByteVector.fromArray(B, q, r2 + bo);
-                p2 = hi(b2).fma(xh, lo(b2).fma(xl, p2));
+                p2 = ((FloatVector) b2.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).convertShape(VectorOperators.B2F, F, 0)).fma(xh,
+                        ((FloatVector) b2.and((byte) 0x0f).convertShape(VectorOperators.B2F, F, 0)).fma(xl, p2));
                 ByteVector b3 = ByteVector.fromArray(B, q, r3 + bo);
-                p3 = hi(b3).fma(xh, lo(b3).fma(xl, p3));
+                p3 = ((FloatVector) b3.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).convertShape(VectorOperators.B2F, F, 0)).fma(xh,
+                        ((FloatVector) b3.and((byte) 0x0f).convertShape(VectorOperators.B2F, F, 0)).fma(xl, p3));
             }
             a0 = xs.fma(FloatVector.broadcast(F, -z[s0 + g]), p0).fma(FloatVector.broadcast(F, s[s0 + g]), a0);
             a1 = xs.fma(FloatVector.broadcast(F, -z[s1 + g]), p1).fma(FloatVector.broadcast(F, s[s1 + g]), a1);
