@@ -38,7 +38,10 @@ final class LlamaCppPeer {
         }
     }
 
-    /** Total tokens/s (prompt + generated, llama-batched-bench's S column) at {@code parallel} sequences. */
+    /**
+     * Generated tokens per second of wall time (prompts included) at {@code parallel} sequences:
+     * pl * tg / t from llama-batched-bench's result line, the quantity r1stream's bench batching reports.
+     */
     static double batched(Path batchedBench, Path gguf, int promptTokens, int genTokens, int parallel, int threads) {
         int ctx = parallel * (promptTokens + genTokens) + 64;
         String out = run(List.of(batchedBench.toString(), "-m", gguf.toString(), "-c", String.valueOf(ctx), "-b", "2048", "-ub", "512",
@@ -48,8 +51,7 @@ final class LlamaCppPeer {
             if (!line.startsWith("{")) continue;
             try {
                 JsonNode n = new ObjectMapper().readTree(line);
-                // the generated tokens/s, comparable to r1stream's bench batching (which counts generated tokens)
-                if (n.has("speed_tg")) return n.get("speed_tg").asDouble();
+                if (n.has("t") && n.has("pl")) return n.get("pl").asDouble() * n.get("tg").asDouble() / n.get("t").asDouble();
             } catch (IOException ignored) {
                 // not the result line
             }
