@@ -9,8 +9,8 @@ import java.util.List;
 /**
  * The Qwen2 / Llama decoder forward pass on CPU, in llama2.c order, over a batch of sequences at once.
  * All new tokens of all sequences in a step form one matrix of rows (T = total new tokens), so every weight
- * matrix is read once per step however many sequences decode (continuous batching); attention runs per
- * token over that token's own sequence's cached K/V.
+ * matrix is read once per step however many sequences decode (continuous batching); attention runs over
+ * each sequence's own cached K/V, blocks of its new tokens at a time ({@link TiledAttention}).
  *
  * <p>Not thread-safe: one engine loop drives it. Matmuls and attention fan out over {@link MatmulThreads}.
  */
@@ -20,6 +20,7 @@ public final class Transformer implements ForwardPass {
     private final MatmulThreads threads;
     private final Rope rope;
     private final KvLayout kvLayout;
+    private final TiledAttention attention;
 
     public Transformer(ModelWeights weights, MatmulThreads threads, int kvBlockTokens) {
         this.c = weights.config();
@@ -27,6 +28,7 @@ public final class Transformer implements ForwardPass {
         this.threads = threads;
         this.rope = new Rope(c);
         this.kvLayout = new KvLayout(c.numLayers(), c.kvDim(), kvBlockTokens);
+        this.attention = new TiledAttention(c, kvLayout);
     }
 
     @Override public ModelConfig config() { return c; }
@@ -69,6 +71,23 @@ public final class Transformer implements ForwardPass {
             }
         }
 
+        // Attention work items: blocks of up to QUERY_BLOCK consecutive rows of one sequence, ordered
+        // first, last, second, second-to-last, ... so the threads' contiguous slices cost about the same
+        // (a later block of a prefill attends to more positions).
+        int[] blockRow0 = new int[T], blockLen = new int[T];
+        int nBlocks = 0;
+        for (int si = 0, row0 = 0; si < steps.size(); si++) {
+            int n = steps.get(si).tokens().length;
+            for (int j = 0; j < n; j += TiledAttention.QUERY_BLOCK, nBlocks++) {
+                blockRow0[nBlocks] = row0 + j;
+                blockLen[nBlocks] = Math.min(TiledAttention.QUERY_BLOCK, n - j);
+            }
+            row0 += n;
+        }
+        int[] blockOrder = new int[nBlocks];
+        for (int i = 0, lo = 0, hi = nBlocks - 1; i < nBlocks; i++) blockOrder[i] = (i % 2 == 0) ? lo++ : hi--;
+        final int blocks = nBlocks;
+
         float[] xb = new float[T * h];          // (T, hidden) normed input
         float[] qkv = new float[T * qkvOut];    // (T, qDim + 2 kvDim)
         float[] att = new float[T * qDim];      // (T, qDim) attention output
@@ -98,10 +117,11 @@ public final class Transformer implements ForwardPass {
                 System.arraycopy(qkv, base + qDim + kvDim, block.v(), off, kvDim);
             }
             final int layer = l;
-            threads.forRows(T * c.numKvHeads(), 1, (from, to) -> {
+            threads.forRows(blocks * c.numKvHeads(), 1, (from, to) -> {
                 for (int i = from; i < to; i++) {
-                    int t = i / c.numKvHeads(), kvHead = i % c.numKvHeads();
-                    attend(layer, steps.get(rowStep[t]).kv(), rowPos[t], qkv, t * qkvOut, kvHead, att, t * qDim);
+                    int b = blockOrder[i / c.numKvHeads()], kvHead = i % c.numKvHeads(), t0 = blockRow0[b];
+                    attention.attend(layer, steps.get(rowStep[t0]).kv(), rowPos[t0], blockLen[b], qkv, t0 * qkvOut, qkvOut,
+                            kvHead, att, t0 * qDim, qDim);
                 }
             });
             lw.o().apply(att, T, proj);
@@ -151,47 +171,6 @@ public final class Transformer implements ForwardPass {
             result[which[i]] = one;
         }
         return result;
-    }
-
-    /**
-     * Causal attention at position pos over positions [0, pos] of its sequence, for the query heads that
-     * share one KV head (grouped-query attention): each cached K and V row is read once for the whole group.
-     *
-     * @param qBase   offset of this token's concatenated query heads in q
-     * @param outBase offset of this token's (qDim) output row
-     */
-    private void attend(int layer, KvSequence seq, int pos, float[] q, int qBase, int kvHead, float[] out, int outBase) {
-        int hd = c.headDim(), bt = kvLayout.blockTokens(), group = c.kvGroup();
-        int firstHead = kvHead * group;
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        float[][] scores = new float[group][pos + 1]; // (group, positions)
-        for (int p = 0; p <= pos; p++) {
-            float[] k = seq.block(p).k();
-            int kOff = kvLayout.offset(layer, p % bt) + kvHead * hd;
-            for (int g = 0; g < group; g++) {
-                scores[g][p] = VectorKernels.dot(q, qBase + (firstHead + g) * hd, k, kOff, hd) * scale;
-            }
-        }
-        for (int g = 0; g < group; g++) {
-            float[] sc = scores[g];
-            float max = Float.NEGATIVE_INFINITY;
-            for (int p = 0; p <= pos; p++) max = Math.max(max, sc[p]);
-            float sum = 0;
-            for (int p = 0; p <= pos; p++) {
-                sc[p] = (float) Math.exp(sc[p] - max);
-                sum += sc[p];
-            }
-            float inv = 1f / sum;
-            for (int p = 0; p <= pos; p++) sc[p] *= inv;
-            java.util.Arrays.fill(out, outBase + (firstHead + g) * hd, outBase + (firstHead + g + 1) * hd, 0f);
-        }
-        for (int p = 0; p <= pos; p++) {
-            float[] v = seq.block(p).v();
-            int vOff = kvLayout.offset(layer, p % bt) + kvHead * hd;
-            for (int g = 0; g < group; g++) {
-                VectorKernels.axpy(scores[g][p], v, vOff, out, outBase + (firstHead + g) * hd, hd);
-            }
-        }
     }
 
     /** out[row] = x[row] / rms(x[row]) * weight, for rows [0, rows). */
