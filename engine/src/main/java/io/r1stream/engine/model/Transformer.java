@@ -21,6 +21,7 @@ public final class Transformer implements ForwardPass {
     private final Rope rope;
     private final KvLayout kvLayout;
     private final TiledAttention attention;
+    private final StepBuffers buffers = new StepBuffers();
 
     public Transformer(ModelWeights weights, MatmulThreads threads, int kvBlockTokens) {
         this.c = weights.config();
@@ -52,12 +53,13 @@ public final class Transformer implements ForwardPass {
         final int T = total;
 
         // Per-row bookkeeping: which step and position each of the T rows is.
-        int[] rowStep = new int[T];
-        int[] rowPos = new int[T];
-        float[] cos = new float[T * hd / 2], sin = new float[T * hd / 2]; // (T, headDim/2)
-        float[] x = new float[T * h];                                     // (T, hidden) residual stream
+        StepBuffers buf = buffers.forRows(T, c);
+        int[] rowStep = buf.rowStep;
+        int[] rowPos = buf.rowPos;
+        float[] cos = buf.cos, sin = buf.sin; // (T, headDim/2)
+        float[] x = buf.x;                    // (T, hidden) residual stream
         int r = 0;
-        float[] cosTmp = new float[hd / 2], sinTmp = new float[hd / 2];
+        float[] cosTmp = buf.cosTmp, sinTmp = buf.sinTmp;
         for (int si = 0; si < steps.size(); si++) {
             SequenceStep s = steps.get(si);
             int start = s.kv().length();
@@ -74,7 +76,7 @@ public final class Transformer implements ForwardPass {
         // Attention work items: blocks of up to QUERY_BLOCK consecutive rows of one sequence, ordered
         // first, last, second, second-to-last, ... so the threads' contiguous slices cost about the same
         // (a later block of a prefill attends to more positions).
-        int[] blockRow0 = new int[T], blockLen = new int[T];
+        int[] blockRow0 = buf.blockRow0, blockLen = buf.blockLen;
         int nBlocks = 0;
         for (int si = 0, row0 = 0; si < steps.size(); si++) {
             int n = steps.get(si).tokens().length;
@@ -84,16 +86,16 @@ public final class Transformer implements ForwardPass {
             }
             row0 += n;
         }
-        int[] blockOrder = new int[nBlocks];
+        int[] blockOrder = buf.blockOrder;
         for (int i = 0, lo = 0, hi = nBlocks - 1; i < nBlocks; i++) blockOrder[i] = (i % 2 == 0) ? lo++ : hi--;
         final int blocks = nBlocks;
 
-        float[] xb = new float[T * h];          // (T, hidden) normed input
-        float[] qkv = new float[T * qkvOut];    // (T, qDim + 2 kvDim)
-        float[] att = new float[T * qDim];      // (T, qDim) attention output
-        float[] proj = new float[T * h];        // (T, hidden)
-        float[] gateUp = new float[T * 2 * inter]; // (T, 2 intermediate)
-        float[] act = new float[T * inter];     // (T, intermediate)
+        float[] xb = buf.xb;         // (T, hidden) normed input
+        float[] qkv = buf.qkv;       // (T, qDim + 2 kvDim)
+        float[] att = buf.att;       // (T, qDim) attention output
+        float[] proj = buf.proj;     // (T, hidden)
+        float[] gateUp = buf.gateUp; // (T, 2 intermediate)
+        float[] act = buf.act;       // (T, intermediate)
         float eps = (float) c.rmsNormEps();
 
         for (int l = 0; l < c.numLayers(); l++) {
@@ -165,6 +167,10 @@ public final class Transformer implements ForwardPass {
         int vocab = c.vocabSize();
         float[] logits = new float[wanted * vocab];
         w.lmHead().apply(normed, wanted, logits);
+        if (wanted == 1) { // the common decode case: the logits array is the result
+            result[which[0]] = logits;
+            return result;
+        }
         for (int i = 0; i < wanted; i++) {
             float[] one = new float[vocab];
             System.arraycopy(logits, i * vocab, one, 0, vocab);
@@ -186,5 +192,39 @@ public final class Transformer implements ForwardPass {
     private static float[] slice(float[] src, int off, int n, float[] dst) {
         System.arraycopy(src, off, dst, 0, n);
         return dst;
+    }
+
+    /**
+     * Activation buffers reused across steps (grown to the largest step seen, never shrunk), so a decode step
+     * allocates only its logits. Array lengths may exceed what a step uses; every used element is written
+     * before it is read.
+     */
+    private static final class StepBuffers {
+        int rows = -1;
+        int[] rowStep, rowPos, blockRow0, blockLen, blockOrder;
+        float[] cos, sin, cosTmp, sinTmp, x, xb, qkv, att, proj, gateUp, act;
+
+        StepBuffers forRows(int t, ModelConfig c) {
+            if (t <= rows) return this;
+            int hd = c.headDim(), h = c.hiddenSize(), inter = c.intermediateSize(), qkvOut = c.qDim() + 2 * c.kvDim();
+            rowStep = new int[t];
+            rowPos = new int[t];
+            blockRow0 = new int[t];
+            blockLen = new int[t];
+            blockOrder = new int[t];
+            cos = new float[t * hd / 2];
+            sin = new float[t * hd / 2];
+            cosTmp = new float[hd / 2];
+            sinTmp = new float[hd / 2];
+            x = new float[t * h];
+            xb = new float[t * h];
+            qkv = new float[t * qkvOut];
+            att = new float[t * c.qDim()];
+            proj = new float[t * h];
+            gateUp = new float[t * 2 * inter];
+            act = new float[t * inter];
+            rows = t;
+            return this;
+        }
     }
 }
