@@ -4,6 +4,7 @@ import io.r1stream.engine.model.Architecture;
 import io.r1stream.engine.model.TensorDtype;
 import io.r1stream.engine.model.gen.ModelGenerator;
 import io.r1stream.engine.model.gen.ModelSize;
+import io.r1stream.engine.model.load.QuantizedCheckpointWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -12,7 +13,7 @@ import java.util.concurrent.Callable;
 
 /** {@code r1stream model create}: writes a generated model directory. */
 @Command(name = "model", mixinStandardHelpOptions = true, description = "Model directories.",
-        subcommands = ModelCommand.Create.class)
+        subcommands = {ModelCommand.Create.class, ModelQuantizeCommand.class})
 public final class ModelCommand {
 
     @Command(name = "create", mixinStandardHelpOptions = true,
@@ -38,6 +39,22 @@ public final class ModelCommand {
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory")
         Path out;
 
+        @Option(names = "--quant", paramLabel = "gptq|awq|fp8",
+                description = "write the layer projections as a pre-quantized Hugging Face checkpoint of this method (default: dense)")
+        String quant;
+
+        @Option(names = "--bits", defaultValue = "4", description = "--quant gptq: 4 or 8 (default: ${DEFAULT-VALUE})")
+        int bits;
+
+        @Option(names = "--group-size", defaultValue = "128", description = "--quant gptq|awq: inputs per scale, -1 = whole row (gptq) (default: ${DEFAULT-VALUE})")
+        int groupSize;
+
+        @Option(names = "--desc-act", description = "--quant gptq: act order (a g_idx with a seeded input permutation)")
+        boolean descAct;
+
+        @Option(names = "--asym", description = "--quant gptq: zero points per group instead of symmetric codes")
+        boolean asym;
+
         @Override
         public Integer call() {
             TensorDtype d = switch (dtype.toLowerCase()) {
@@ -48,8 +65,19 @@ public final class ModelCommand {
             };
             long t0 = System.nanoTime();
             ModelSize s = ModelSize.fromCliName(size);
-            ModelGenerator.create(new ModelGenerator.Spec(Architecture.fromCliName(arch), s, d, seed, shards), out);
-            System.out.printf("wrote %s model (%s, %s, seed %d) to %s in %.1f s%n", s.cliName(), arch, dtype, seed, out,
+            ModelGenerator.Spec spec = new ModelGenerator.Spec(Architecture.fromCliName(arch), s, d, seed, shards);
+            if (quant == null) {
+                ModelGenerator.create(spec, out);
+            } else {
+                QuantizedCheckpointWriter.Options o = new QuantizedCheckpointWriter.Options(quant.toLowerCase(), quant.equalsIgnoreCase("gptq") ? bits : 4,
+                        groupSize, !asym, descAct, false, seed);
+                Path dense = out.resolveSibling(out.getFileName() + ".dense-tmp");
+                ModelGenerator.create(spec, dense);
+                QuantizedCheckpointWriter.write(dense, out, o);
+                ModelQuantizeCommand.deleteTree(dense);
+            }
+            System.out.printf("wrote %s model (%s, %s%s, seed %d) to %s in %.1f s%n", s.cliName(), arch, dtype,
+                    quant == null ? "" : ", " + quant + (quant.equalsIgnoreCase("gptq") ? " " + bits + "-bit" : ""), seed, out,
                     (System.nanoTime() - t0) / 1e9);
             return 0;
         }

@@ -12,7 +12,8 @@ import io.r1stream.engine.model.ModelFingerprint;
 import io.r1stream.engine.model.ModelFormatException;
 import io.r1stream.engine.model.ModelWeights;
 import io.r1stream.engine.model.Transformer;
-import io.r1stream.engine.model.WeightFormat;
+import io.r1stream.engine.model.WeightFormatSpec;
+import io.r1stream.engine.model.load.QuantizationConfig;
 import io.r1stream.engine.sample.SamplingParams;
 import io.r1stream.engine.tokenizer.ChatMessage;
 import io.r1stream.engine.tokenizer.DeepSeekR1ChatTemplate;
@@ -64,8 +65,8 @@ public final class LoadedModel implements AutoCloseable {
         ModelConfig config = ModelConfig.read(dir);
         GenerationDefaults defaults = GenerationDefaults.read(dir);
         Checkpoint ckpt = Checkpoint.open(dir);
-        WeightFormat format = o.weightFormat().equalsIgnoreCase("auto")
-                ? WeightFormat.defaultFor(ckpt.dominantDtype()) : WeightFormat.parse(o.weightFormat());
+        WeightFormatSpec format = WeightFormatSpec.parse(o.weightFormat());
+        QuantizationConfig quantization = QuantizationConfig.read(dir);
         TextTokenizer tokenizer = TextTokenizer.load(dir);
         if (tokenizer.vocabSize() > config.vocabSize()) {
             tokenizer.close();
@@ -82,9 +83,10 @@ public final class LoadedModel implements AutoCloseable {
             loaded.fingerprint = ModelFingerprint.of(dir, ckpt, "gpu-fp16");
             return loaded;
         }
-        Transformer t = new Transformer(ModelWeights.load(config, ckpt, format, threads), threads, o.kvBlockTokens());
+        Transformer t = new Transformer(ModelWeights.load(config, ckpt, format, quantization, threads), threads, o.kvBlockTokens());
         loaded = new LoadedModel(dir, config, defaults, tokenizer, t, t, null, threads, (System.nanoTime() - t0) / 1e9);
-        loaded.fingerprint = ModelFingerprint.of(dir, ckpt, format.name());
+        // config.json (with any quantization_config) is hashed too; the engine format names how it is held
+        loaded.fingerprint = ModelFingerprint.of(dir, ckpt, o.weightFormat());
         return loaded;
     }
 

@@ -28,7 +28,8 @@ public final class ModelGenerator {
     public static Path create(Spec spec, Path dir) {
         try {
             Files.createDirectories(dir);
-            String torchDtype = switch (spec.dtype()) { case F32 -> "float32"; case F16 -> "float16"; case BF16 -> "bfloat16"; };
+            String torchDtype = switch (spec.dtype()) { case F32 -> "float32"; case F16 -> "float16"; case BF16 -> "bfloat16";
+                default -> throw new IllegalArgumentException("generated weights are stored as f32, f16 or bf16, not " + spec.dtype()); };
             ModelConfig c = spec.size().config(spec.arch(), torchDtype);
             TokenizerSpec tok = TokenizerGenerator.write(dir, spec.size().bpeVocab());
             if (tok.totalTokens() > c.vocabSize()) {
