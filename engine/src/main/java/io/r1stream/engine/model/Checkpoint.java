@@ -101,6 +101,7 @@ public final class Checkpoint {
             case F32 -> b.asFloatBuffer().get(out);
             case BF16 -> { for (int i = 0; i < n; i++) out[i] = TensorDtype.bf16ToFloat(b.getShort(2 * i)); }
             case F16 -> { for (int i = 0; i < n; i++) out[i] = TensorDtype.halfToFloat(b.getShort(2 * i)); }
+            case F8_E4M3 -> throw fp8NeedsScale(name);
         }
         return out;
     }
@@ -115,8 +116,14 @@ public final class Checkpoint {
             case BF16 -> b.asShortBuffer().get(out);
             case F32 -> { for (int i = 0; i < n; i++) out[i] = TensorDtype.floatToBf16(b.getFloat(4 * i)); }
             case F16 -> { for (int i = 0; i < n; i++) out[i] = TensorDtype.floatToBf16(TensorDtype.halfToFloat(b.getShort(2 * i))); }
+            case F8_E4M3 -> throw fp8NeedsScale(name);
         }
         return out;
+    }
+
+    private ModelFormatException fp8NeedsScale(String name) {
+        return new ModelFormatException("tensor '" + name + "' in " + dir + " is F8_E4M3: it is read with its '" + name
+                + "_scale_inv' block scales, which this architecture's loader does not do (FP8 checkpoints are read for DeepseekV3)");
     }
 
     /** The dtype most of the checkpoint's matrices are stored in (decides the engine's default weight format). */

@@ -2,7 +2,9 @@ package io.r1stream.engine.model;
 
 /** Element types r1stream reads from safetensors, with their safetensors spelling and size in bytes. */
 public enum TensorDtype {
-    F32(4), F16(2), BF16(2);
+    F32(4), F16(2), BF16(2),
+    /** FP8 e4m3fn (DeepSeek-V3/R1 checkpoints): read through {@code load.Fp8Block} with the tensor's {@code _scale_inv}. */
+    F8_E4M3(1);
 
     private final int bytes;
 
@@ -15,7 +17,7 @@ public enum TensorDtype {
             return valueOf(safetensorsName);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(file + ": tensor '" + tensor + "' has dtype " + safetensorsName
-                    + "; r1stream reads F32, F16 and BF16 checkpoints");
+                    + "; r1stream reads F32, F16, BF16 and (block-scaled) F8_E4M3 checkpoints");
         }
     }
 

@@ -222,7 +222,7 @@ class DjlTransformerTest {
     }
 
     private static String torchDtype(TensorDtype d) {
-        return switch (d) { case F32 -> "float32"; case F16 -> "float16"; case BF16 -> "bfloat16"; };
+        return switch (d) { case F32 -> "float32"; case F16 -> "float16"; case BF16 -> "bfloat16"; case F8_E4M3 -> throw new IllegalArgumentException("no FP8 here"); };
     }
 
     private static int[] concat(int[] a, int[] b) {
