@@ -16,32 +16,32 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** Generated tiny DeepseekV3 checkpoints (config + weights, no tokenizer) and helpers to run them, for tests. */
-final class DeepseekV3Models {
+public final class DeepseekV3Models {
     private DeepseekV3Models() {}
 
-    static Path write(Path dir, TensorDtype dtype, boolean fp8, boolean qLora, boolean yarn, int shards, long seed) throws IOException {
+    public static Path write(Path dir, TensorDtype dtype, boolean fp8, boolean qLora, boolean yarn, int shards, long seed) throws IOException {
         int block = fp8 ? DeepseekV3Generator.defaultFp8Block(DeepseekV3Size.TINY) : 0;
         DeepseekV3Generator.writeWeightsOnly(new DeepseekV3Generator.Spec(DeepseekV3Size.TINY, dtype, block, qLora, yarn, seed,
                 shards, false), dir);
         return dir;
     }
 
-    static AssembledDecoder load(Path dir, WeightFormat format) {
+    public static AssembledDecoder load(Path dir, WeightFormat format) {
         MatmulThreads threads = new MatmulThreads(1);
         return DeepseekV3Loader.load(DeepseekV3Config.read(dir), Checkpoint.open(dir), format, threads, 16);
     }
 
-    static void mode(AssembledDecoder d, MlaAttention.Mode m) {
+    public static void mode(AssembledDecoder d, MlaAttention.Mode m) {
         for (DecoderLayer l : d.layers()) ((MlaAttention) l.attention()).mode(m);
     }
 
-    static KvSequence sequence(AssembledDecoder d, int tokens) {
+    public static KvSequence sequence(AssembledDecoder d, int tokens) {
         KvSequence kv = new KvSequence(d.kvLayout());
         kv.reserve(tokens, KvBlockSource.unbounded(d.kvLayout()));
         return kv;
     }
 
-    static float[] step(AssembledDecoder d, KvSequence kv, int... tokens) {
+    public static float[] step(AssembledDecoder d, KvSequence kv, int... tokens) {
         return d.forward(List.of(new SequenceStep(kv, tokens, true)))[0];
     }
 }
