@@ -17,7 +17,7 @@ public enum TensorDtype {
             return valueOf(safetensorsName);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(file + ": tensor '" + tensor + "' has dtype " + safetensorsName
-                    + "; r1stream reads F32, F16, BF16 and (block-scaled) F8_E4M3 checkpoints");
+                    + "; r1stream reads F32, F16 and BF16 checkpoints (and block-scaled F8_E4M3 for DeepseekV3)");
         }
     }
 
