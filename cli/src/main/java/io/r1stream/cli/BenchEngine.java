@@ -5,7 +5,10 @@ import io.r1stream.engine.kv.KvBlockSource;
 import io.r1stream.engine.kv.KvSequence;
 import io.r1stream.engine.model.ModelConfig;
 import io.r1stream.engine.model.SequenceStep;
-import io.r1stream.engine.model.Transformer;
+import io.r1stream.engine.model.ForwardPass;
+import io.r1stream.engine.model.MatmulThreads;
+import io.r1stream.engine.model.arch.AssembledDecoder;
+import io.r1stream.engine.model.arch.DeepseekV3Config;
 import io.r1stream.engine.sample.Sampler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,11 +36,18 @@ final class BenchEngine implements Callable<Integer> {
     public Integer call() {
         System.out.println(MachineInfo.describe());
         try (LoadedModel m = LoadedModel.load(engine.options())) {
-            Transformer t = m.transformer();
+            ForwardPass t = m.forwardPass();
             ModelConfig c = m.config();
-            System.out.printf("model: %s %s, %d layers, hidden %d, %,d parameters (%,d read per token), weights held as %s, %d thread(s), loaded in %.1f s%n",
-                    c.architecture().hfClassName(), m.dir().getFileName(), c.numLayers(), c.hiddenSize(), c.parameterCount(),
-                    c.parametersReadPerToken(), t.weights().format(), engine.threads, m.loadSeconds());
+            // DeepseekV3 (assembled from MLA and MoE pieces) reads only the chosen experts: active parameters per token
+            AssembledDecoder assembled = t instanceof AssembledDecoder a ? a : null;
+            DeepseekV3Config dsv3 = assembled != null ? DeepseekV3Config.read(m.dir()) : null;
+            long paramsTotal = dsv3 != null ? dsv3.parameterCount() : c.parameterCount();
+            long paramsRead = dsv3 != null ? dsv3.activeParametersPerToken() : c.parametersReadPerToken();
+            Object format = assembled != null ? assembled.format() : m.transformer().weights().format();
+            MatmulThreads threads = assembled != null ? assembled.threads() : m.transformer().threads();
+            System.out.printf("model: %s %s, %d layers, hidden %d, %,d parameters (%,d read per token%s), weights held as %s, %d thread(s), loaded in %.1f s%n",
+                    c.architecture().hfClassName(), m.dir().getFileName(), c.numLayers(), c.hiddenSize(), paramsTotal,
+                    paramsRead, dsv3 != null ? ": active, the chosen and shared experts" : "", format, engine.threads, m.loadSeconds());
             SplittableRandom rnd = new SplittableRandom(1);
             int vocab = m.tokenizer().vocabSize();
             int[] prompt = rnd.ints(promptTokens, 0, vocab).toArray();
@@ -57,10 +67,10 @@ final class BenchEngine implements Callable<Integer> {
             List<Double> tokenSeconds = new ArrayList<>();
             run(t, blocks, prompt, genTokens, tokenSeconds);
             double decode = 1 / Stats.median(tokenSeconds);
-            double bw = MemoryBandwidth.measure(t.threads(), (long) bandwidthGib << 30, 5);
+            double bw = MemoryBandwidth.measure(threads, (long) bandwidthGib << 30, 5);
 
-            double bf16Bytes = 2.0 * c.parametersReadPerToken();
-            double heldBytes = t.weights().bytesReadPerToken();
+            double bf16Bytes = 2.0 * paramsRead;
+            double heldBytes = assembled != null ? assembled.bytesReadPerToken() : m.transformer().weights().bytesReadPerToken();
             double limitBf16 = bw / bf16Bytes;
             System.out.printf("prefill: %.1f tokens/s (%d-token prompt, median of 3)%n", Stats.median(prefill), prompt.length);
             System.out.printf("decode:  %.2f tokens/s at batch 1 (median of %d steps, %.1f ms/token)%n", decode, tokenSeconds.size(), 1000 / decode);
@@ -74,7 +84,7 @@ final class BenchEngine implements Callable<Integer> {
     }
 
     /** Prefills then decodes greedily, recording each decode step's seconds. */
-    private static void run(Transformer t, KvBlockSource blocks, int[] prompt, int gen, List<Double> stepSeconds) {
+    private static void run(ForwardPass t, KvBlockSource blocks, int[] prompt, int gen, List<Double> stepSeconds) {
         KvSequence kv = new KvSequence(t.kvLayout());
         kv.reserve(prompt.length + gen, blocks);
         float[] logits = t.forward(List.of(new SequenceStep(kv, prompt, true)))[0];
