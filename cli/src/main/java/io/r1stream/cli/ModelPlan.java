@@ -81,7 +81,7 @@ final class ModelPlan implements Callable<Integer> {
         // FP8 as DeepSeek releases it: the projections 1 byte + one F32 scale per 128x128 block; the rest bf16
         long fp8Bytes = matrixParams + matrixParams / (128 * 128) * 4 + 2 * (total - matrixParams);
         long bf16Bytes = 2 * total;
-        System.out.printf("weights: fp8 %s (%s projection params x 1 B + scales + %s other x 2 B), bf16 %s, f32 %s%n",
+        System.out.printf("weights: fp8 %s (%s non-embedding params x 1 B + one F32 scale per 128x128 block + %s embedding/lm_head params x 2 B), bf16 %s, f32 %s%n",
                 bytes(fp8Bytes), human(matrixParams), human(total - matrixParams), bytes(bf16Bytes), bytes(4 * total));
         long weights = weightFormat.equals("fp8") ? fp8Bytes : bf16Bytes;
         long usable = (long) (gpus * (double) gpuBytes * (1 - reserve));
