@@ -44,6 +44,9 @@ class DeepseekV3CliTest {
         CliTest.Run g = run("generate", "--model", m.toString(), "--prompt", "Hi", "--max-tokens", "4", "--json");
         assertThat(g.exit()).as(g.err()).isZero();
         assertThat(g.out()).contains("\"completion_tokens\":4");
+        CliTest.Run logits = run("logits", "--model", m.toString(), "--token-ids", "1,2,3,4");
+        assertThat(logits.exit()).as(logits.err()).isZero();
+        assertThat(logits.out()).startsWith("{\"token_ids\":[1,2,3,4],\"logits\":[");
         CliTest.Run gpu = run("generate", "--model", m.toString(), "--prompt", "Hi", "--max-tokens", "4", "--device", "gpu");
         assertThat(gpu.exit()).isNotZero();
         assertThat(gpu.err()).contains("DeepseekV3ForCausalLM").contains("--device cpu");
