@@ -57,10 +57,11 @@ public final class ModelCommand {
             long t0 = System.nanoTime();
             if (Architecture.fromCliName(arch) == Architecture.DEEPSEEK_V3) {
                 DeepseekV3Size ds = DeepseekV3Size.fromCliName(size);
-                DeepseekV3Generator.create(new DeepseekV3Generator.Spec(ds, d, fp8 ? DeepseekV3Generator.defaultFp8Block(ds) : 0,
+                boolean asFp8 = fp8 || ds == DeepseekV3Size.DEEPSEEK_R1; // R1's real config is the FP8 release's
+                DeepseekV3Generator.create(new DeepseekV3Generator.Spec(ds, d, asFp8 ? DeepseekV3Generator.defaultFp8Block(ds) : 0,
                         true, true, seed, shards, configOnly), out);
                 System.out.printf("wrote %s %s (%s, %s%s, seed %d) to %s in %.1f s%n", ds.cliName(), configOnly ? "config" : "model",
-                        arch, fp8 ? "fp8" : dtype, shards > 1 ? ", " + shards + " shards" : "", seed, out, (System.nanoTime() - t0) / 1e9);
+                        arch, asFp8 ? "fp8" : dtype, shards > 1 ? ", " + shards + " shards" : "", seed, out, (System.nanoTime() - t0) / 1e9);
                 return 0;
             }
             if (fp8 || configOnly) throw new IllegalArgumentException("--fp8 and --config-only are for --arch deepseek_v3");

@@ -14,12 +14,13 @@ class DeepseekV3CliTest {
     @TempDir Path tmp;
 
     @Test
-    void planPrintsR1sArithmeticFromItsConfigAlone() {
+    void planPrintsR1sArithmeticFromItsConfigAlone() throws Exception {
         Path r1 = tmp.resolve("r1");
         CliTest.Run c = run("model", "create", "--arch", "deepseek_v3", "--size", "deepseek-r1", "--config-only", "--out", r1.toString());
         assertThat(c.exit()).as(c.err()).isZero();
         assertThat(r1.resolve("config.json")).exists();
         assertThat(r1.resolve("model.safetensors")).doesNotExist();
+        assertThat(Files.readString(r1.resolve("config.json"))).contains("\"weight_block_size\" : [ 128, 128 ]");
         CliTest.Run p = run("model", "plan", "--model", r1.toString(), "--gpus", "8", "--gpu-memory", "141GB", "--context-tokens", "32768");
         assertThat(p.exit()).as(p.err()).isZero();
         assertThat(p.out()).contains("DeepseekV3ForCausalLM")
