@@ -95,9 +95,14 @@ final class ModelPlan implements Callable<Integer> {
             long perConv = kvBf16PerToken * contextTokens;
             // Tensor-parallel attention replicates MLA's latent cache on every rank (it is shared by all heads);
             // data-parallel attention (each GPU its own conversations) does not.
-            System.out.printf("KV room: %s -> %,d conversations of %,d tokens (%s each at bf16) with data-parallel attention; "
-                    + "%,d if every GPU holds every conversation's latent cache (tensor-parallel MLA replicates it)%n", bytes(kvRoom),
-                    kvRoom / perConv, contextTokens, bytes(perConv), (kvRoom / gpus) / perConv);
+            if (expandedKvPerToken == kvBf16PerToken) { // per-head K/V: tensor parallelism splits the cache by heads
+                System.out.printf("KV room: %s -> %,d conversations of %,d tokens (%s each at bf16)%n", bytes(kvRoom),
+                        kvRoom / perConv, contextTokens, bytes(perConv));
+            } else {
+                System.out.printf("KV room: %s -> %,d conversations of %,d tokens (%s each at bf16) with data-parallel attention; "
+                        + "%,d if every GPU holds every conversation's latent cache (tensor-parallel MLA replicates it)%n", bytes(kvRoom),
+                        kvRoom / perConv, contextTokens, bytes(perConv), (kvRoom / gpus) / perConv);
+            }
             if (expandedKvPerToken != kvBf16PerToken) {
                 System.out.printf("  (with per-head K and V cached instead: %,d conversations)%n", kvRoom / (expandedKvPerToken * contextTokens));
             }
