@@ -87,10 +87,13 @@ public final class LoadedModel implements AutoCloseable {
         return new LoadedModel(dir, config, defaults, tokenizer, t, t, null, threads, (System.nanoTime() - t0) / 1e9);
     }
 
-    /** DeepseekV3 (MLA + MoE) runs on the Java CPU path; the DJL GPU path has no MLA or MoE yet and refuses it. */
+    /**
+     * DeepseekV3 (MLA + MoE) runs on the Java CPU path; the DJL GPU path has no MLA or MoE yet, so {@code gpu} is
+     * refused and {@code auto} means the CPU.
+     */
     private static LoadedModel loadDeepseekV3(EngineOptions o, Path dir, ModelConfig config, GenerationDefaults defaults,
                                               Checkpoint ckpt, TextTokenizer tokenizer, MatmulThreads threads, long t0) {
-        if (!o.device().equals("cpu")) {
+        if (o.device().equals("gpu")) {
             tokenizer.close();
             threads.close();
             throw new ModelFormatException("--device " + o.device() + ": DeepseekV3ForCausalLM (multi-head latent attention, "

@@ -53,6 +53,9 @@ class DeepseekV3LoadingTest {
         assertThatThrownBy(() -> LoadedModel.load(EngineOptions.defaults(dir).withDevice("gpu")))
                 .isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("DeepseekV3ForCausalLM").hasMessageContaining("--device cpu");
+        try (LoadedModel auto = LoadedModel.load(EngineOptions.defaults(dir).withDevice("auto"))) {
+            assertThat(auto.forwardPass().device()).isEqualTo("cpu");
+        }
     }
 
     @Test
