@@ -79,6 +79,18 @@ final class BenchEngine implements Callable<Integer> {
                     bf16Bytes / 1e9, limitBf16, 100 * decode / limitBf16);
             System.out.printf("bandwidth limit for the weights as held (%.2f GB/token): %.2f tokens/s -> decode reaches %.0f%% of it%n",
                     heldBytes / 1e9, bw / heldBytes, 100 * decode * heldBytes / bw);
+            // Alternating rounds (one bandwidth pass, then 8 decode steps): load from other processes on a shared
+            // machine hits both halves of each ratio alike; the median ratio is the figure to quote there.
+            List<Double> ratios = new ArrayList<>();
+            for (int round = 0; round < 7; round++) {
+                double roundBw = MemoryBandwidth.measure(threads, (long) bandwidthGib << 30, 1);
+                List<Double> steps = new ArrayList<>();
+                run(t, blocks, java.util.Arrays.copyOf(prompt, Math.min(16, prompt.length)), 8, steps);
+                ratios.add(heldBytes / Stats.median(steps) / roundBw);
+            }
+            List<Double> sorted = ratios.stream().sorted().toList();
+            System.out.printf("alternating, 7 rounds of 1 bandwidth pass + 8 decode steps: decode reaches %.0f%% of the limit for the weights as held (median; range %.0f-%.0f%%)%n",
+                    100 * Stats.median(ratios), 100 * sorted.get(0), 100 * sorted.get(sorted.size() - 1));
         }
         return 0;
     }
