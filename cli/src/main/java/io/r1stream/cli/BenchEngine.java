@@ -48,6 +48,9 @@ final class BenchEngine implements Callable<Integer> {
             System.out.printf("model: %s %s, %d layers, hidden %d, %,d parameters (%,d read per token%s), weights held as %s, %d thread(s), loaded in %.1f s%n",
                     c.architecture().hfClassName(), m.dir().getFileName(), c.numLayers(), c.hiddenSize(), paramsTotal,
                     paramsRead, dsv3 != null ? ": active, the chosen and shared experts" : "", format, engine.threads, m.loadSeconds());
+            var layout = t.kvLayout();
+            System.out.printf("KV per token: %d layers x (K %d + V %d) = %,d values: %,d bytes at fp16/bf16 (chunks, Flink state), %,d in engine float32 blocks%n",
+                    layout.layers(), layout.kvDim(), layout.vDim(), layout.valuesPerToken(), 2 * layout.valuesPerToken(), 4 * layout.valuesPerToken());
             SplittableRandom rnd = new SplittableRandom(1);
             int vocab = m.tokenizer().vocabSize();
             int[] prompt = rnd.ints(promptTokens, 0, vocab).toArray();
