@@ -6,7 +6,9 @@ package io.r1stream.engine.model;
  * block-scaled weights; U8 holds raw bytes.
  */
 public enum TensorDtype {
-    F32(4), F16(2), BF16(2), I32(4), F8_E4M3(1), U8(1);
+    F32(4), F16(2), BF16(2), I32(4), 
+    /** FP8 e4m3fn (DeepSeek-V3/R1 and FP8 checkpoints): scaled by the tensor's {@code _scale_inv} blocks. */
+    F8_E4M3(1), U8(1);
 
     private final int bytes;
 
