@@ -20,8 +20,9 @@ public final class EngineArgs {
     @Option(names = "--threads", defaultValue = "1", description = "matmul threads (default: ${DEFAULT-VALUE}; 1 is stable on 2 shared cores)")
     int threads;
 
-    @Option(names = "--weight-format", defaultValue = "auto", paramLabel = "auto|f32|bf16",
-            description = "weight format in memory; auto = bf16 for BF16 checkpoints, else f32 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--weight-format", defaultValue = "auto", paramLabel = "auto|f32|bf16|int8|q4[:gN|:row][:zp][:keep=P,...]",
+            description = "weight format in memory; auto = bf16 for BF16 checkpoints, else f32, GPTQ/AWQ codes kept; int8/q4 quantize at load "
+                    + "(gN inputs per scale, row = one scale per row, zp = zero points, keep = tensor-name patterns held at the checkpoint's precision) (default: ${DEFAULT-VALUE})")
     String weights;
 
     @Option(names = "--kv-budget-mib", defaultValue = "512", description = "engine-tier KV memory in MiB (default: ${DEFAULT-VALUE})")
