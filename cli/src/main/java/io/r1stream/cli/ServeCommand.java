@@ -23,7 +23,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body-bytes", defaultValue = "1048576", description = "larger request bodies get 413 (default: ${DEFAULT-VALUE} bytes)") long maxBodyBytes;
     @Option(names = "--max-queue", defaultValue = "64", description = "requests admitted beyond the engine's --max-running slots; past that 429 (default: ${DEFAULT-VALUE})") int maxQueue;
     @Option(names = "--http-threads", defaultValue = "200", description = "HTTP worker threads; each running request holds one (default: ${DEFAULT-VALUE})") int httpThreads;
-    @Option(names = "--prefix-entries", defaultValue = "1024", description = "finished sequences remembered for prefix reuse (default: ${DEFAULT-VALUE})") int prefixEntries;
+    @Option(names = "--prefix-entries", defaultValue = "1024", description = "finished sequences remembered for prefix reuse; 0 = off (default: ${DEFAULT-VALUE})") int prefixEntries;
 
     @Override
     public Integer call() throws Exception {

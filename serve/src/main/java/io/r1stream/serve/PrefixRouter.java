@@ -17,6 +17,7 @@ import java.util.function.Consumer;
  * same long system prompt. Entries in use by a running request are skipped (one sequence cannot serve two).
  *
  * <p>Bounded: past {@code maxEntries} the least recently used idle entry is forgotten and its KV dropped.
+ * With {@code maxEntries} 0 prefix reuse is off: requests run without a conversation id (KV freed at once).
  */
 final class PrefixRouter {
     /** A prefix shorter than this is not worth taking another entry's KV for (BOS alone matches everything). */
@@ -33,13 +34,14 @@ final class PrefixRouter {
     private long next;
 
     PrefixRouter(int maxEntries, Consumer<String> dropper) {
-        if (maxEntries < 1) throw new IllegalArgumentException("prefix cache entries must be >= 1, got " + maxEntries);
+        if (maxEntries < 0) throw new IllegalArgumentException("--prefix-entries must be >= 0 (0 = off), got " + maxEntries);
         this.maxEntries = maxEntries;
         this.dropper = dropper;
         this.idPrefix = "serve-" + Long.toHexString(System.nanoTime() ^ System.identityHashCode(this)) + "-";
     }
 
     synchronized Lease acquire(int[] prompt) {
+        if (maxEntries == 0) return new Lease(null, 0);
         String best = null;
         int bestLen = MIN_SHARED_TOKENS - 1;
         for (Map.Entry<String, int[]> e : idle.entrySet()) {
@@ -61,6 +63,7 @@ final class PrefixRouter {
 
     /** The request under this lease finished; the engine now retains {@code tokens} (prompt + output) for it. */
     void release(Lease lease, int[] tokens) {
+        if (lease.conversationId() == null) return;
         List<String> evicted = new ArrayList<>();
         synchronized (this) {
             busy.remove(lease.conversationId());

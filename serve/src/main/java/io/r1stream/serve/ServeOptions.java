@@ -10,7 +10,7 @@ package io.r1stream.serve;
  * @param maxBodyBytes  larger request bodies get 413
  * @param maxQueue      requests admitted beyond the engine's running slots; past that, 429
  * @param httpThreads   Jetty worker threads (each streaming request holds one while it runs)
- * @param prefixEntries retained sequences serve remembers for prefix reuse (see {@link PrefixRouter})
+ * @param prefixEntries retained sequences serve remembers for prefix reuse (see {@link PrefixRouter}); 0 = off
  */
 public record ServeOptions(String host, int port, String servedName, String apiKey, long maxBodyBytes, int maxQueue,
                            int httpThreads, int prefixEntries) {
@@ -37,6 +37,10 @@ public record ServeOptions(String host, int port, String servedName, String apiK
 
     public ServeOptions withMaxQueue(int q) {
         return new ServeOptions(host, port, servedName, apiKey, maxBodyBytes, q, httpThreads, prefixEntries);
+    }
+
+    public ServeOptions withPrefixEntries(int n) {
+        return new ServeOptions(host, port, servedName, apiKey, maxBodyBytes, maxQueue, httpThreads, n);
     }
 
     public ServeOptions withMaxBodyBytes(long b) {
