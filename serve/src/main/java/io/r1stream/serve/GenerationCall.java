@@ -34,6 +34,7 @@ final class GenerationCall {
     private final ApiRequest req;
     private final ResponseBodies bodies;
     private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>(); // String deltas, then the GenerationResult
+    private volatile Completion completion;
 
     GenerationCall(InferenceEngine engine, PrefixRouter router, ServeMetrics metrics, ApiRequest req) {
         this.engine = engine;
@@ -41,6 +42,12 @@ final class GenerationCall {
         this.metrics = metrics;
         this.req = req;
         this.bodies = new ResponseBodies(req);
+    }
+
+    /** Cancels the engine request (server shutdown); the stream then ends with an error event. */
+    void cancel() {
+        Completion c = completion;
+        if (c != null) c.cancel();
     }
 
     /** Runs the request and completes {@code callback} once the response is written (or has failed). */
@@ -54,6 +61,7 @@ final class GenerationCall {
                     lastToken[0] = now;
                     if (req.stream()) events.add(delta);
                 });
+        this.completion = completion;
         request.addFailureListener(t -> completion.cancel());
         completion.result().whenComplete((r, e) -> events.add(r != null ? r : failure(e)));
         GenerationResult result = null;

@@ -30,6 +30,7 @@ final class OpenAiHandler extends Handler.Abstract {
     private final ApiKeyCheck apiKey;
     private final ServeMetrics metrics = new ServeMetrics();
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final java.util.Set<GenerationCall> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final long created = System.currentTimeMillis() / 1000;
     private volatile Backend backend; // null while loading
 
@@ -49,6 +50,11 @@ final class OpenAiHandler extends Handler.Abstract {
     boolean isReady() { return backend != null; }
 
     int inFlight() { return inFlight.get(); }
+
+    /** Shutting down: every running request is cancelled so its thread ends (clients see a cut stream). */
+    void cancelAll() {
+        running.forEach(GenerationCall::cancel);
+    }
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
@@ -100,9 +106,12 @@ final class OpenAiHandler extends Handler.Abstract {
             inFlight.decrementAndGet();
             throw ApiError.queueFull(b.admitLimit());
         }
+        GenerationCall call = new GenerationCall(b.engine(), b.router(), metrics, req);
+        running.add(call);
         try {
-            new GenerationCall(b.engine(), b.router(), metrics, req).run(request, response, callback);
+            call.run(request, response, callback);
         } finally {
+            running.remove(call);
             inFlight.decrementAndGet();
         }
     }

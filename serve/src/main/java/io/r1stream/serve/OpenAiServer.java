@@ -23,6 +23,7 @@ import java.net.URI;
  * }</pre>
  */
 public final class OpenAiServer implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OpenAiServer.class);
     private final Server jetty;
     private final ServerConnector connector;
     private final OpenAiHandler handler;
@@ -81,8 +82,11 @@ public final class OpenAiServer implements AutoCloseable {
 
     @Override
     public void close() {
+        handler.cancelAll(); // the engine is shared and stays; its requests from here end now
         try {
             jetty.stop();
+        } catch (java.util.concurrent.TimeoutException e) {
+            LOG.warn("HTTP server stopped with requests still finishing: {}", e.toString());
         } catch (Exception e) {
             throw new IllegalStateException("stopping the HTTP server failed", e);
         }
