@@ -28,6 +28,8 @@ import java.util.concurrent.LinkedBlockingQueue;
  * engine request, which frees its batch slot at the next step.
  */
 final class GenerationCall {
+    /** Silence in a stream longer than this gets an SSE comment line, ms. */
+    static final long KEEP_ALIVE_MS = 2_000;
     private final InferenceEngine engine;
     private final PrefixRouter router;
     private final ServeMetrics metrics;
@@ -112,7 +114,13 @@ final class GenerationCall {
             if (!out.isEmpty()) send(response, out, false);
             while (true) {
                 batch.clear();
-                batch.add(events.take());
+                Object first = events.poll(KEEP_ALIVE_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (first == null) { // queued or slow: an SSE comment keeps proxies and idle timers content, and finds dead clients
+                    out.append(": keep-alive\n\n");
+                    send(response, out, false);
+                    continue;
+                }
+                batch.add(first);
                 events.drainTo(batch);
                 GenerationResult done = null;
                 StringBuilder text = new StringBuilder();
