@@ -16,7 +16,14 @@ public final class EngineMetrics {
     public final LongAdder generationTokens = new LongAdder();    // r1stream_generation_tokens_total
     public final LongAdder requestsFinished = new LongAdder();
     public final LongAdder preemptions = new LongAdder();
+    /** KV blocks freed by preemptions (a preemption that frees nothing would be a scheduling bug). */
+    public final LongAdder preemptionFreedBlocks = new LongAdder();
     public final LongAdder steps = new LongAdder();
+    public final LongAdder requestsFailed = new LongAdder();      // finished with finish_reason error
+    /** KV chunks offered from keyed state that another model computed (refused; the prefix is recomputed). */
+    public final LongAdder kvFingerprintMismatches = new LongAdder();
+    /** Queued tasks (KV imports, drops) that threw; the batch went on. */
+    public final LongAdder failedTasks = new LongAdder();
     /** Prefix-cache lookups: one per request with a conversation id. */
     public final LongAdder prefixCacheQueries = new LongAdder();
     private final Map<KvSource, LongAdder> prefixCacheHits = new EnumMap<>(KvSource.class);
@@ -24,7 +31,10 @@ public final class EngineMetrics {
     public final AtomicLong waiting = new AtomicLong();           // r1stream_num_requests_waiting
     public final AtomicLong kvBlocksUsed = new AtomicLong();
     public final AtomicLong kvBlocksTotal = new AtomicLong();
+    public final AtomicLong kvBlocksRetained = new AtomicLong();  // held by idle conversations between turns
     public final AtomicLong hostKvBytes = new AtomicLong();
+    /** Idle conversations moved from the engine tier to the host tier, so far. */
+    public final AtomicLong hostKvEvictions = new AtomicLong();
 
     public EngineMetrics() {
         for (KvSource s : KvSource.values()) if (s != KvSource.NONE) prefixCacheHits.put(s, new LongAdder());

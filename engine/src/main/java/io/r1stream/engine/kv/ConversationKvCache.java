@@ -22,6 +22,7 @@ public final class ConversationKvCache {
     private final HostKvTier host;
     private final int chunkTokens;
     private final LinkedHashMap<String, KvSequence> idle = new LinkedHashMap<>(16, 0.75f, true);
+    private long evictions;
     /** Allocation that evicts idle conversations when the pool is full. */
     private final KvBlockSource evicting = new KvBlockSource() {
         @Override public KvBlock allocate() {
@@ -49,6 +50,9 @@ public final class ConversationKvCache {
 
     public int idleConversations() { return idle.size(); }
 
+    /** Conversations moved to the host tier so far. */
+    public long evictions() { return evictions; }
+
     public boolean isIdleInEngine(String conversationId) { return idle.containsKey(conversationId); }
 
     /** Takes the conversation's KV out for a new turn: engine tier, else host tier (decoded), else empty. */
@@ -74,6 +78,7 @@ public final class ConversationKvCache {
         if (!it.hasNext()) return false;
         Map.Entry<String, KvSequence> lru = it.next();
         it.remove();
+        evictions++;
         host.put(lru.getKey(), codec.encode(lru.getValue(), chunkTokens), KvSource.HOST);
         lru.getValue().release(pool);
         return true;
@@ -87,11 +92,32 @@ public final class ConversationKvCache {
         return e == null ? List.of() : e.chunks();
     }
 
-    /** Places chunks loaded from keyed state in the host tier; the next turn reports kv_source "state". */
-    public void importChunks(String conversationId, List<KvChunk> chunks) {
+    /** What happened to chunks offered from keyed state. */
+    public enum ImportOutcome { IMPORTED, ENGINE_COPY_KEPT, OTHER_MODEL, EMPTY }
+
+    /**
+     * Places chunks loaded from keyed state in the host tier; the next turn reports kv_source "state". Chunks
+     * of another model (a fine-tune of the same shape, another weight format) are refused: recompute instead.
+     *
+     * @throws IllegalArgumentException for chunks that do not fit this model's KV shape or format
+     */
+    public ImportOutcome importChunks(String conversationId, List<KvChunk> chunks) {
+        if (chunks.isEmpty()) return ImportOutcome.EMPTY;
+        for (KvChunk c : chunks) if (!codec.fromThisModel(c)) return ImportOutcome.OTHER_MODEL;
         chunks.forEach(codec::check);
-        if (idle.containsKey(conversationId)) return; // the engine's own copy is hotter
+        if (idle.containsKey(conversationId)) return ImportOutcome.ENGINE_COPY_KEPT; // the engine's own copy is hotter
         host.put(conversationId, chunks, KvSource.STATE);
+        return ImportOutcome.IMPORTED;
+    }
+
+    /** Positions [from, to) of a sequence as chunks, for the Flink state tier. */
+    public List<KvChunk> chunksOf(KvSequence seq, int from, int to) { return codec.encode(seq, from, to, chunkTokens); }
+
+    /** Engine-tier blocks held by idle (retained) conversations. */
+    public int retainedBlocks() {
+        int n = 0;
+        for (KvSequence s : idle.values()) n += s.blockCount();
+        return n;
     }
 
     public void drop(String conversationId) {
