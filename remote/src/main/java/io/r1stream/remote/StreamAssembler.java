@@ -9,8 +9,8 @@ import java.io.IOException;
 
 /**
  * Builds one answer from an OpenAI-style SSE stream ({@code chat.completion.chunk} or {@code text_completion}
- * chunks). Reasoning comes from {@code delta.reasoning_content} (DeepSeek API, vLLM before 0.10, SGLang,
- * serve) or {@code delta.reasoning} (newer vLLM); a server without a reasoning parser sends it inside
+ * chunks). Reasoning comes from {@code delta.reasoning_content} (DeepSeek API, SGLang, serve, vLLM until
+ * late 2025) or {@code delta.reasoning} (vLLM since vllm-project/vllm#27752); a server without a reasoning parser sends it inside
  * {@code content}, which is then split at {@code </think>} as vLLM's R1 parser would. Usage and cached tokens
  * come from the {@code include_usage} chunk in either spelling (OpenAI/vLLM or DeepSeek's).
  *

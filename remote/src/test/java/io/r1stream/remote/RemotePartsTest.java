@@ -82,7 +82,7 @@ class RemotePartsTest {
         assertThat(vllmOld.cachedTokens()).isEqualTo(8);
         assertThat(vllmOld.finished()).isTrue();
 
-        StreamAssembler vllmNew = new StreamAssembler(); // vLLM >= 0.10 calls the field "reasoning"
+        StreamAssembler vllmNew = new StreamAssembler(); // vLLM since #27752 (Nov 2025) calls the field "reasoning"
         vllmNew.accept("{\"choices\":[{\"delta\":{\"reasoning\":\"hm\"}}]}");
         vllmNew.accept("{\"choices\":[{\"delta\":{\"content\":\"ok\"},\"finish_reason\":\"length\"}]}");
         assertThat(vllmNew.split(true).reasoning()).isEqualTo("hm");
