@@ -70,8 +70,15 @@ final class BenchServe implements Callable<Integer> {
                 List<Double> ttft = new ArrayList<>(), gaps = new ArrayList<>(), bareTtft = new ArrayList<>();
                 for (int i = 0; i < repeats; i++) {
                     long seed = c * 31L + i;
-                    Round b = bare(e, m, c, seed);
-                    Round h = http(client, url, m, c, seed);
+                    // which side goes first alternates too, so neither always runs on a warmer or quieter machine
+                    Round b, h;
+                    if (i % 2 == 0) {
+                        b = bare(e, m, c, seed);
+                        h = http(client, url, m, c, seed);
+                    } else {
+                        h = http(client, url, m, c, seed);
+                        b = bare(e, m, c, seed);
+                    }
                     bareTps.add(b.tokensPerSecond);
                     httpTps.add(h.tokensPerSecond);
                     ratios.add(h.tokensPerSecond / b.tokensPerSecond);
