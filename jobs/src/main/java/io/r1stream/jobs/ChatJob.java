@@ -16,7 +16,6 @@ import io.r1stream.connectors.records.DeadLetter;
 import io.r1stream.connectors.records.MetricsWindow;
 import io.r1stream.connectors.records.PromptRequest;
 import io.r1stream.operators.ConversationOperator;
-import io.r1stream.operators.SharedEngineFactory;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -152,7 +151,7 @@ public final class ChatJob {
 
         SingleOutputStreamOperator<ChatResult> results = ConversationOperator.applyTo(
                 prompts.keyBy(PromptRequest::conversationId, Types.STRING),
-                new SharedEngineFactory(o.engine()), o.conversationOptions());
+                o.engineFactory(), o.conversationOptions());
         results.uid("conversations").name("conversations");
 
         DataStream<DeadLetter> deadLetters = prompts.getSideOutput(ParsePrompts.DEAD_LETTERS)

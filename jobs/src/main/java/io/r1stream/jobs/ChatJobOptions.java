@@ -5,13 +5,19 @@ import io.r1stream.connectors.prompt.PromptLimits;
 import io.r1stream.engine.EngineOptions;
 import io.r1stream.operators.ContextPolicy;
 import io.r1stream.operators.ConversationOptions;
+import io.r1stream.operators.EngineFactory;
 import io.r1stream.operators.KvStateTier;
+import io.r1stream.operators.SharedEngineFactory;
+import io.r1stream.operators.remote.RemoteEngineFactory;
+import io.r1stream.remote.RemoteOptions;
 
 import org.apache.flink.connector.base.DeliveryGuarantee;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -78,6 +84,13 @@ import java.util.function.BiConsumer;
  *       stored answer)</td></tr>
  *   <tr><td>--max-tokens-limit, --default-max-tokens, --max-message-chars</td><td>4096, 1024, 32768</td><td>prompt
  *       validation (PromptLimits): largest accepted max_tokens, max_tokens when absent, longest message</td></tr>
+ *   <tr><td>--backend</td><td>local</td><td>local (the in-process engine) | openai (OpenAI-compatible endpoints: vLLM,
+ *       SGLang, the DeepSeek API, r1stream serve; --model then only supplies tokenizer.json and config.json)</td></tr>
+ *   <tr><td>--endpoint URL</td><td>(none)</td><td>repeatable, with --backend openai: base URLs such as
+ *       http://10.0.0.5:8000/v1, replicas of one model (conversations are spread by consistent hashing)</td></tr>
+ *   <tr><td>--endpoint-model</td><td>(required with openai)</td><td>the {@code model} name the endpoints serve</td></tr>
+ *   <tr><td>--api-key-env VAR</td><td>(none)</td><td>environment variable (on the TaskManagers) holding the bearer token</td></tr>
+ *   <tr><td>--endpoint-max-in-flight</td><td>32</td><td>requests at once per endpoint and subtask; more wait</td></tr>
  * </table>
  * Durations: {@code 500ms}, {@code 10s}, {@code 5min}, {@code 1h} or plain milliseconds.
  */
@@ -122,6 +135,14 @@ public final class ChatJobOptions {
     public ContextPolicy contextPolicy() { return (ContextPolicy) v.get("context-policy"); }
     public int dedupWindow() { return (Integer) v.get("dedup-window"); }
     public PromptLimits promptLimits() { return (PromptLimits) v.get("prompt-limits"); }
+    /** The OpenAI-compatible endpoints with {@code --backend openai}; null for the in-process engine. */
+    public RemoteOptions remoteBackend() { return (RemoteOptions) v.get("remote-backend"); }
+
+    /** Where the conversation operator's turns run: the shared in-process engine, or the remote endpoints. */
+    public EngineFactory engineFactory() {
+        RemoteOptions r = remoteBackend();
+        return r == null ? new SharedEngineFactory(engine()) : new RemoteEngineFactory(r, engine().modelDir());
+    }
 
     /** Kafka client properties for the source and the sinks (may hold secrets: never print the values). */
     @SuppressWarnings("unchecked")
@@ -180,6 +201,7 @@ public final class ChatJobOptions {
     public static ChatJobOptions fromArgs(String[] args) {
         Map<String, String> raw = new LinkedHashMap<>();
         Map<String, String> kafka = new LinkedHashMap<>();
+        List<String> endpoints = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (!a.startsWith("--")) {
@@ -195,7 +217,9 @@ public final class ChatJobOptions {
                 name = a.substring(2);
                 value = args[++i];
             }
-            if (name.equals("kafka-property")) { // repeatable
+            if (name.equals("endpoint")) { // repeatable
+                endpoints.add(value);
+            } else if (name.equals("kafka-property")) { // repeatable
                 int kv = value.indexOf('=');
                 if (kv <= 0) {
                     throw new IllegalArgumentException("--kafka-property needs KEY=VALUE, e.g. --kafka-property "
@@ -207,6 +231,8 @@ public final class ChatJobOptions {
             }
         }
         String file = raw.remove("kafka-properties");
+        RemoteOptions remote = remoteBackend(raw.remove("backend"), endpoints, raw.remove("endpoint-model"),
+                raw.remove("api-key-env"), raw.remove("endpoint-max-in-flight"));
         String model = raw.remove("model");
         if (model == null) throw new IllegalArgumentException("--model is required: the model directory (Hugging Face layout)");
         Builder b = builder(Path.of(model));
@@ -228,7 +254,8 @@ public final class ChatJobOptions {
                     if (setter == null) {
                         throw new IllegalArgumentException("unknown flag --" + f.getKey() + "; known: --model, --device, --threads, "
                                 + "--weight-format, --kv-budget-mib, --host-kv-budget-mib, --max-running, "
-                                + "--max-tokens-per-step, --" + String.join(", --", SETTERS.keySet()));
+                                + "--max-tokens-per-step, --backend, --endpoint, --endpoint-model, --api-key-env, --endpoint-max-in-flight, --"
+                                + String.join(", --", SETTERS.keySet()));
                     }
                     setter.accept(b, val);
                 }
@@ -238,7 +265,24 @@ public final class ChatJobOptions {
         if (file != null) props.putAll(readProperties(file));
         props.putAll(kafka);
         b.kafkaProperties(props);
+        if (remote != null) b.remoteBackend(remote);
         return b.engine(e.withKvBudget(kv, host).withLimits(running, perStep)).build();
+    }
+
+    /** The {@code --backend openai} settings, or null for {@code local}; mixed-up flags say what to fix. */
+    static RemoteOptions remoteBackend(String backend, List<String> endpoints, String model, String apiKeyEnv, String maxInFlight) {
+        String kind = backend == null ? "local" : backend.trim().toLowerCase(Locale.ROOT);
+        if (kind.equals("local")) {
+            if (!endpoints.isEmpty() || model != null || apiKeyEnv != null || maxInFlight != null) {
+                throw new IllegalArgumentException("--endpoint, --endpoint-model, --api-key-env and --endpoint-max-in-flight "
+                        + "are for --backend openai; add --backend openai or leave them out");
+            }
+            return null;
+        }
+        if (!kind.equals("openai")) throw new IllegalArgumentException("--backend must be local or openai, got '" + backend + "'");
+        RemoteOptions r = RemoteOptions.defaults(endpoints, model).withApiKeyEnv(apiKeyEnv);
+        if (maxInFlight != null) r = r.withMaxInFlightPerEndpoint(parseInt("endpoint-max-in-flight", maxInFlight));
+        return r;
     }
 
     static Map<String, String> readProperties(String file) {
@@ -373,6 +417,8 @@ public final class ChatJobOptions {
         public Builder turnTimeout(Duration d) { v.put("turn-timeout", d); return this; }
         public Builder promptLimits(PromptLimits l) { v.put("prompt-limits", Objects.requireNonNull(l)); return this; }
         PromptLimits promptLimits() { return (PromptLimits) v.get("prompt-limits"); }
+        /** Turns go to OpenAI-compatible endpoints instead of the in-process engine. */
+        public Builder remoteBackend(RemoteOptions r) { v.put("remote-backend", Objects.requireNonNull(r)); return this; }
         public Builder kafkaProperties(Map<String, String> p) { v.put("kafka-properties", Map.copyOf(p)); return this; }
         /** Any option by its flag name (typed value), for the less common ones. */
         public Builder set(String flag, Object value) { v.put(flag, Objects.requireNonNull(value)); return this; }
@@ -396,6 +442,10 @@ public final class ChatJobOptions {
             }
             if (v.get("delivery") == DeliveryGuarantee.NONE) {
                 throw new IllegalArgumentException("delivery NONE is not supported; use exactly-once or at-least-once");
+            }
+            if (v.containsKey("remote-backend") && v.get("kv-state-tier") != KvStateTier.OFF) {
+                throw new IllegalArgumentException("--kv-state-tier " + ((KvStateTier) v.get("kv-state-tier")).wireName()
+                        + " does not apply to --backend openai: the server owns its KV cache; leave --kv-state-tier off");
             }
             ChatJobOptions o = new ChatJobOptions(v);
             o.conversationOptions(); // validates

@@ -355,6 +355,10 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
 
     private void submit(String key, PendingTurn turn, int[] prompt) throws Exception {
         PromptRequest req = turn.request();
+        if (session.chat() != null) {
+            submitToChatBackend(key, turn);
+            return;
+        }
         KvStateStore.Plan kv = kvStore.plan(key, prompt, engineHasKv.contains(key));
         // queued to the engine ahead of the turn (same FIFO): no wait here
         if (!kv.stored().isEmpty()) engine.importKv(key, kv.stored());
@@ -367,6 +371,22 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
         running.put(key, handle);
         Completion completion = engine.submit(new GenerationRequest(req.requestId(), key, prompt, sampling, retain,
                 kv.exportFrom()), TokenListener.NONE);
+        await(key, req, handle, completion);
+    }
+
+    /** A backend that takes messages (a remote server): it renders the history and owns the cache; no KV tier. */
+    private void submitToChatBackend(String key, PendingTurn turn) {
+        PromptRequest req = turn.request();
+        SamplingParams sampling = new SamplingParams(req.temperature(), req.topK(), req.topP(), req.seed(),
+                req.maxTokens(), req.stop());
+        ConversationState conv = conversationOrStart(req);
+        InEngine handle = new InEngine(key, req.requestId(), System.currentTimeMillis(), GenerationRequest.NO_EXPORT);
+        running.put(key, handle);
+        await(key, req, handle, session.chat().submit(key, req.requestId(), conv.system(), conv.withUserMessage(req.message()), sampling));
+    }
+
+    /** Arms the turn timeout and routes the completion back through the mailbox (once). */
+    private void await(String key, PromptRequest req, InEngine handle, Completion completion) {
         handle.completion = completion;
         if (options.turnTimeout().toMillis() > 0) {
             long at = getProcessingTimeService().getCurrentProcessingTime() + options.turnTimeout().toMillis();

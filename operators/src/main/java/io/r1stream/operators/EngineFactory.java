@@ -20,6 +20,9 @@ public interface EngineFactory extends Serializable {
 
         PromptCodec codec();
 
+        /** Set for a backend that takes messages (a remote server renders and caches): turns go there, not to {@link #engine()}. */
+        default ChatBackend chat() { return null; }
+
         @Override
         void close();
 

@@ -1,0 +1,151 @@
+package io.r1stream.jobs;
+
+import io.r1stream.connectors.kafka.LocalKafkaBroker;
+import io.r1stream.connectors.records.ChatResult;
+import io.r1stream.engine.model.Architecture;
+import io.r1stream.engine.model.gen.ModelGenerator;
+import io.r1stream.remote.RemoteOptions;
+
+import org.apache.flink.core.execution.JobClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static io.r1stream.jobs.KafkaTestClient.awaitRecords;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code --backend openai} end to end: the chat job (real KRaft broker, MiniCluster, exactly-once sinks)
+ * against two {@code serve} processes on loopback; one is killed (SIGKILL) while turns are in flight. Every
+ * request is answered exactly once in read_committed output, in order per conversation, and turns that stayed
+ * on their replica reuse its prefix cache.
+ */
+class ChatJobRemoteBackendTest {
+    @TempDir static Path tmp;
+    static LocalKafkaBroker kafka;
+    static Path model;
+    static final List<Process> servers = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        kafka = LocalKafkaBroker.start(0, tmp.resolve("kafka"));
+        model = ModelGenerator.create(ModelGenerator.Spec.tiny(Architecture.QWEN2), tmp.resolve("model"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (Process p : servers) p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        for (String name : List.of("replica-a", "replica-b")) { // kept in the test report for diagnosis
+            Path log = tmp.resolve(name + ".log");
+            if (Files.exists(log)) System.out.println("---- " + name + " log\n" + Files.readString(log));
+        }
+        if (kafka != null) kafka.close();
+    }
+
+    /** Starts a real {@code serve} process over the model (see {@link #baseUrl}). */
+    static Process launch(String name) throws Exception {
+        Path portFile = tmp.resolve(name + ".port");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "--add-modules=jdk.incubator.vector", "-Dai.djl.offline=true", "-Xmx1g",
+                "-cp", System.getProperty("java.class.path"), "io.r1stream.serve.ServeProcessMain", model.toString(), portFile.toString())
+                .redirectErrorStream(true).redirectOutput(tmp.resolve(name + ".log").toFile()).start();
+        servers.add(p);
+        return p;
+    }
+
+    /** The base URL of a launched serve process, once /health answers 200. */
+    static String baseUrl(String name, Process p) throws Exception {
+        Path portFile = tmp.resolve(name + ".port");
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!Files.exists(portFile)) {
+            if (!p.isAlive()) throw new AssertionError("serve process exited: " + Files.readString(tmp.resolve(name + ".log")));
+            if (System.nanoTime() > deadline) throw new AssertionError("serve process did not start in 60 s");
+            Thread.sleep(50);
+        }
+        String base = "http://127.0.0.1:" + Files.readString(portFile).trim();
+        HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/health")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).isEqualTo(200);
+        return base + "/v1";
+    }
+
+    static String turn(String conv, int n) {
+        return "{\"request_id\":\"" + conv + "-" + n + "\",\"conversation_id\":\"" + conv + "\",\"message\":\"turn " + n
+                + " of " + conv + "\",\"max_tokens\":48,\"temperature\":0.8,\"seed\":" + (n * 31 + conv.hashCode()) + "}";
+    }
+
+    static long served(String base) throws Exception {
+        String m = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base.replace("/v1", "/metrics"))).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        for (String line : m.split("\n")) {
+            if (line.startsWith("r1stream_http_responses_total{code=\"200\"}")) return Long.parseLong(line.substring(line.lastIndexOf(' ') + 1));
+        }
+        return 0;
+    }
+
+    @Test
+    void twoServeReplicasOneKilledMidRunEveryTurnAnsweredOnceInOrder() throws Exception {
+        Process pa = launch("replica-a");
+        Process pb = launch("replica-b"); // both load at once
+        String a = baseUrl("replica-a", pa);
+        String b = baseUrl("replica-b", pb);
+        ChatJobOptions o = ChatJobEndToEndTest.options(kafka, model, tmp, "remote", 1).toBuilder()
+                .remoteBackend(RemoteOptions.defaults(List.of(a, b), "tiny")
+                        .withTimeouts(1_000, 30_000, 30_000, 120_000).withRetries(8, 50, 2_000).withBreaker(2, 3_000))
+                .maxMessageTokens(100)
+                .build();
+        List<String> convs = new ArrayList<>();
+        for (int c = 0; c < 8; c++) convs.add("r" + c);
+        List<String[]> wave1 = new ArrayList<>();
+        for (String c : convs) wave1.add(new String[] {c, turn(c, 1)});
+        KafkaTestClient.produce(kafka, "remote.prompts", wave1);
+        JobClient job = ChatJobEndToEndTest.start(o, s -> s);
+        try {
+            awaitRecords(kafka, "remote.results", ChatResult.class, l -> l.size() >= 8, Duration.ofSeconds(90));
+            long servedByA = served(a);
+            assertThat(servedByA).as("replica A served some conversations").isPositive();
+            assertThat(served(b)).as("replica B served some conversations").isPositive();
+            List<String[]> wave2 = new ArrayList<>();
+            for (String c : convs) wave2.add(new String[] {c, turn(c, 2)});
+            KafkaTestClient.produce(kafka, "remote.prompts", wave2);
+            Thread.sleep(150); // some second turns are in flight on A now
+            servers.get(0).destroyForcibly().waitFor(10, TimeUnit.SECONDS); // kill -9 replica A
+            List<String[]> wave3 = new ArrayList<>();
+            for (String c : convs) wave3.add(new String[] {c, turn(c, 3)});
+            KafkaTestClient.produce(kafka, "remote.prompts", wave3);
+
+            awaitRecords(kafka, "remote.results", ChatResult.class, l -> l.size() >= 24, Duration.ofSeconds(120));
+            Thread.sleep(1_500); // a few more checkpoints: duplicates, if any, would be committed by now
+            List<ChatResult> results = KafkaTestClient.read(kafka, "remote.results", ChatResult.class);
+            assertThat(results).extracting(ChatResult::requestId).doesNotHaveDuplicates().hasSize(24);
+            assertThat(results).allSatisfy(r -> assertThat(r.error()).as(r.requestId()).isNull());
+            int warm = 0;
+            for (String c : convs) {
+                List<ChatResult> mine = results.stream().filter(r -> r.conversationId().equals(c)).toList();
+                assertThat(mine).extracting(ChatResult::requestId).containsExactly(c + "-1", c + "-2", c + "-3");
+                assertThat(mine).extracting(ChatResult::turn).containsExactly(1, 2, 3);
+                assertThat(mine.get(2).usage().promptTokens()).isGreaterThan(mine.get(1).usage().promptTokens());
+                for (ChatResult r : mine.subList(1, 3)) if (r.usage().cachedTokens() > 0) warm++;
+            }
+            // conversations on the surviving replica keep their cache (affinity); moved ones start cold there
+            assertThat(warm).isPositive();
+            assertThat(results.stream().filter(r -> r.turn() > 1 && r.usage().cachedTokens() > 0).map(ChatResult::kvSource))
+                    .containsOnly(ChatResult.KvSource.ENGINE);
+        } finally {
+            ChatJobEndToEndTest.cancel(job);
+        }
+    }
+}
