@@ -160,6 +160,7 @@ public final class BatchingEngine implements InferenceEngine {
         }
         float[][] logits = model.forward(steps);
         metrics.steps.increment();
+        metrics.batchPeak.accumulateAndGet(steps.size(), Math::max);
         for (int i = 0; i < reserved.size(); i++) {
             if (logits[i] != null) emit(reserved.get(i).work(), logits[i]);
         }
