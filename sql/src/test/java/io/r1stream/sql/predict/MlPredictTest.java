@@ -12,7 +12,10 @@ import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.CloseableIterator;
 import org.junit.jupiter.api.BeforeAll;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -28,6 +31,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * flight share engine steps, bad rows follow the error policy, wrong model declarations fail at planning time.
  */
 class MlPredictTest {
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
     @TempDir static Path tmp;
     static Path model;
 
@@ -37,12 +44,17 @@ class MlPredictTest {
     }
 
     static StreamTableEnvironment tableEnv() {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, new Configuration());
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(); // the shared MiniCluster
+        env.setParallelism(1);
         return StreamTableEnvironment.create(env);
     }
 
     static String createModel(String name, String extraOptions, String output) {
-        return "CREATE TEMPORARY MODEL " + name + " INPUT (prompt STRING) OUTPUT (" + output + ") WITH ("
+        return createModel(name, "prompt STRING", extraOptions, output);
+    }
+
+    static String createModel(String name, String input, String extraOptions, String output) {
+        return "CREATE TEMPORARY MODEL " + name + " INPUT (" + input + ") OUTPUT (" + output + ") WITH ("
                 + "'provider' = 'r1stream', 'model-dir' = '" + model + "', 'max-tokens' = '12', 'temperature' = '0'"
                 + extraOptions + ")";
     }
@@ -91,13 +103,12 @@ class MlPredictTest {
     @Test
     void errorColumnPolicyAnswersBadRowsWithTheReason() throws Exception {
         StreamTableEnvironment t = tableEnv();
-        t.executeSql(createModel("r1e", ", 'error-policy' = 'error-column'",
+        t.executeSql(createModel("r1e", "prompt STRING, max_tokens INT", ", 'error-policy' = 'error-column'",
                 "content STRING, finish_reason STRING, error STRING"));
-        String longPrompt = "a b c d ".repeat(700); // > 2048 tokens, the tiny model's context
-        t.executeSql("CREATE TEMPORARY VIEW mixed AS SELECT * FROM (VALUES (1, 'hello there'), (2, CAST(NULL AS STRING)), "
-                + "(3, '   '), (4, '" + longPrompt + "'), (5, 'and goodbye')) AS q(id, prompt)");
-        List<Row> rows = collect(t, "SELECT id, content, finish_reason, error FROM ML_PREDICT(TABLE mixed, MODEL r1e, DESCRIPTOR(prompt))");
-        assertThat(rows).hasSize(5);
+        t.executeSql("CREATE TEMPORARY VIEW mixed AS SELECT * FROM (VALUES (1, 'hello there', 8), (2, CAST(NULL AS STRING), 8), "
+                + "(3, '   ', 8), (4, 'too much', 5000), (5, 'and goodbye', CAST(NULL AS INT)), (6, 'none', 0)) AS q(id, prompt, max_tokens)");
+        List<Row> rows = collect(t, "SELECT id, content, finish_reason, error FROM ML_PREDICT(TABLE mixed, MODEL r1e, DESCRIPTOR(prompt, max_tokens))");
+        assertThat(rows).hasSize(6);
         Map<Integer, Row> byId = new java.util.HashMap<>();
         rows.forEach(r -> byId.put((Integer) r.getField("id"), r));
         for (int ok : new int[] {1, 5}) {
@@ -109,6 +120,7 @@ class MlPredictTest {
         assertThat((String) byId.get(3).getField("error")).contains("prompt is blank");
         assertThat((String) byId.get(4).getField("error")).contains("exceeds the model's context").contains("shorten the prompt");
         assertThat(byId.get(4).getField("content")).isNull();
+        assertThat((String) byId.get(6).getField("error")).contains("max_tokens must be >= 1, got 0");
     }
 
     @Test
