@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "r1stream", mixinStandardHelpOptions = true, version = "r1stream 0.1.0",
         description = "DeepSeek-R1-family LLM inference inside Apache Flink.",
         subcommands = {ModelCommand.class, GenerateCommand.class, LogitsCommand.class, BenchCommand.class, KafkaCommand.class, ChatJobCommand.class, DemoCommand.class, SummarizeCommand.class,
+                SqlCommand.class,
                 CommandLine.HelpCommand.class})
 public final class R1stream {
 
