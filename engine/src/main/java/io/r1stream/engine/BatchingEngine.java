@@ -261,17 +261,27 @@ public final class BatchingEngine implements InferenceEngine {
         int stopAt = r.stop.stopIndex(r.text.toString(), before - r.stop.holdBack());
         if (stopAt >= 0) {
             r.text.setLength(stopAt);
-            if (stopAt > before) r.listener.onToken(token, delta.substring(0, stopAt - before));
+            stream(r, token, stopAt);
             finish(r, FinishReason.STOP, null);
             return;
         }
-        r.listener.onToken(token, delta);
+        // text that may be the start of a stop string is held back until later tokens decide (never streamed if it is)
+        stream(r, token, r.text.length() - r.stop.partialStopSuffix(r.text));
         if (r.stop.reachedLength(r.generated) || r.length() >= model.config().maxPositionEmbeddings()) {
             finish(r, FinishReason.LENGTH, null);
         }
     }
 
+    /** Hands the listener the text of {@code r} up to {@code upTo} not yet streamed (once per token, maybe empty). */
+    private static void stream(ActiveRequest r, int token, int upTo) {
+        int from = r.streamed;
+        r.streamed = Math.max(from, upTo);
+        r.listener.onToken(token, r.text.substring(from, r.streamed));
+    }
+
     private void finish(ActiveRequest r, FinishReason reason, String error) {
+        // held-back text that turned out not to begin a stop string: the deltas add up to the result's text
+        if (r.streamed < r.text.length()) stream(r, r.lastToken(), r.text.length());
         running.remove(r);
         String conv = r.request.conversationId();
         if (r.kv != null) {
