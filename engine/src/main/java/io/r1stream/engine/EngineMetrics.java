@@ -17,6 +17,11 @@ public final class EngineMetrics {
     public final LongAdder requestsFinished = new LongAdder();
     public final LongAdder preemptions = new LongAdder();
     public final LongAdder steps = new LongAdder();
+    public final LongAdder requestsFailed = new LongAdder();      // finished with finish_reason error
+    /** KV chunks offered from keyed state that another model computed (refused; the prefix is recomputed). */
+    public final LongAdder kvFingerprintMismatches = new LongAdder();
+    /** Queued tasks (KV imports, drops) that threw; the batch went on. */
+    public final LongAdder failedTasks = new LongAdder();
     /** Prefix-cache lookups: one per request with a conversation id. */
     public final LongAdder prefixCacheQueries = new LongAdder();
     private final Map<KvSource, LongAdder> prefixCacheHits = new EnumMap<>(KvSource.class);
@@ -26,6 +31,7 @@ public final class EngineMetrics {
     public final AtomicLong batchPeak = new AtomicLong();
     public final AtomicLong kvBlocksUsed = new AtomicLong();
     public final AtomicLong kvBlocksTotal = new AtomicLong();
+    public final AtomicLong kvBlocksRetained = new AtomicLong();  // held by idle conversations between turns
     public final AtomicLong hostKvBytes = new AtomicLong();
 
     public EngineMetrics() {

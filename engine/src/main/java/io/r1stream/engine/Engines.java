@@ -17,7 +17,8 @@ public final class Engines {
         Shared s = ENGINES.get(options);
         if (s == null) {
             LoadedModel model = LoadedModel.load(options);
-            s = new Shared(model, new BatchingEngine(model.forwardPass(), model.defaults().eosTokenIds(), model::newDetokenizer, options));
+            s = new Shared(model, new BatchingEngine(model.forwardPass(), model.defaults().eosTokenIds(), model::newDetokenizer, options,
+                    model.fingerprint()));
             ENGINES.put(options, s);
         }
         s.refs++;

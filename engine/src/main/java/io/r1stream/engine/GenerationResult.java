@@ -2,7 +2,10 @@ package io.r1stream.engine;
 
 import io.r1stream.engine.sample.FinishReason;
 
+import io.r1stream.engine.kv.KvChunk;
+
 import java.io.Serializable;
+import java.util.List;
 
 /**
  * A finished generation.
@@ -11,10 +14,26 @@ import java.io.Serializable;
  * @param cachedTokens prompt tokens whose KV was reused instead of computed
  * @param kvSource     the tier the reused prefix came from
  * @param error        null unless finishReason is ERROR
+ * @param kvChunks     the retained KV from the request's {@code exportKvFrom} on, as chunks (empty unless asked)
  */
 public record GenerationResult(String requestId, int[] outputTokens, String text, FinishReason finishReason,
                                int promptTokens, int cachedTokens, KvSource kvSource, RequestTiming timing,
-                               String error) implements Serializable {
+                               String error, List<KvChunk> kvChunks) implements Serializable {
+
+    public GenerationResult {
+        kvChunks = kvChunks == null ? List.of() : List.copyOf(kvChunks);
+    }
+
+    public GenerationResult(String requestId, int[] outputTokens, String text, FinishReason finishReason,
+                            int promptTokens, int cachedTokens, KvSource kvSource, RequestTiming timing, String error) {
+        this(requestId, outputTokens, text, finishReason, promptTokens, cachedTokens, kvSource, timing, error, List.of());
+    }
+
+    /** A request that ended before generating anything, with the reason. */
+    public static GenerationResult error(String requestId, int promptTokens, String error) {
+        return new GenerationResult(requestId, new int[0], "", FinishReason.ERROR, promptTokens, 0, KvSource.NONE,
+                new RequestTiming(0, 0, 0, 0), error);
+    }
 
     public int completionTokens() { return outputTokens.length; }
 

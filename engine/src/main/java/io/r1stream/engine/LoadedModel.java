@@ -8,6 +8,7 @@ import io.r1stream.engine.model.djl.DjlTransformer;
 import io.r1stream.engine.model.GenerationDefaults;
 import io.r1stream.engine.model.MatmulThreads;
 import io.r1stream.engine.model.ModelConfig;
+import io.r1stream.engine.model.ModelFingerprint;
 import io.r1stream.engine.model.ModelFormatException;
 import io.r1stream.engine.model.ModelWeights;
 import io.r1stream.engine.model.Transformer;
@@ -37,6 +38,7 @@ public final class LoadedModel implements AutoCloseable {
     private final AutoCloseable deviceModel; // the DJL weights on the GPU, or null
     private final MatmulThreads threads;
     private final double loadSeconds;
+    private long fingerprint;
 
     private LoadedModel(Path dir, ModelConfig config, GenerationDefaults defaults, TextTokenizer tokenizer,
                         Transformer transformer, ForwardPass forwardPass, AutoCloseable deviceModel,
@@ -72,14 +74,25 @@ public final class LoadedModel implements AutoCloseable {
         }
         MatmulThreads threads = new MatmulThreads(o.threads());
         ai.djl.Device device = o.device().equals("cpu") ? ai.djl.Device.cpu() : DjlDevice.parse(o.device()).resolve();
+        LoadedModel loaded;
         if (device.isGpu()) { // FP16 weights on the GPU; KV stays in the engine's host blocks
             DjlTransformer djl = new DjlTransformer(config, ckpt, device);
-            return new LoadedModel(dir, config, defaults, tokenizer, null, new DjlBatchedForward(djl, o.kvBlockTokens()), djl,
+            loaded = new LoadedModel(dir, config, defaults, tokenizer, null, new DjlBatchedForward(djl, o.kvBlockTokens()), djl,
                     threads, (System.nanoTime() - t0) / 1e9);
+            loaded.fingerprint = ModelFingerprint.of(dir, ckpt, "gpu-fp16");
+            return loaded;
         }
         Transformer t = new Transformer(ModelWeights.load(config, ckpt, format, threads), threads, o.kvBlockTokens());
-        return new LoadedModel(dir, config, defaults, tokenizer, t, t, null, threads, (System.nanoTime() - t0) / 1e9);
+        loaded = new LoadedModel(dir, config, defaults, tokenizer, t, t, null, threads, (System.nanoTime() - t0) / 1e9);
+        loaded.fingerprint = ModelFingerprint.of(dir, ckpt, format.name());
+        return loaded;
     }
+
+    /**
+     * Identity of these weights in this format ({@link ModelFingerprint}): KV chunks carry it, and chunks with
+     * another fingerprint are recomputed, never reused.
+     */
+    public long fingerprint() { return fingerprint; }
 
     public Path dir() { return dir; }
     public ModelConfig config() { return config; }

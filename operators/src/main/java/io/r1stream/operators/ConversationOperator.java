@@ -41,7 +41,6 @@ import org.apache.flink.util.OutputTag;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -65,8 +64,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * first turn a subtask runs for that conversation, so that turn reports {@code kv_source = state}.
  *
  * <p>Too-long messages (over {@link ConversationOptions#maxMessageTokens()}, or a prompt that with
- * {@code max_tokens} does not fit the model's context) go to {@link #DEAD_LETTERS}; the conversation is
- * unchanged and goes on with its next turn.
+ * {@code max_tokens} does not fit the model's context even after the {@link ContextPolicy}) and turns past
+ * {@link ConversationOptions#maxWaitingTurns()} go to {@link #DEAD_LETTERS}; the conversation is unchanged and
+ * goes on with its next turn.
+ *
+ * <p>Nothing waits on the engine thread: KV imports and drops are queued to the engine (in order with the
+ * turn they precede), KV for the state tier comes back with the turn's result, and a turn not answered within
+ * {@link ConversationOptions#turnTimeout()} ends as an error result. A duplicate {@code request_id} within a
+ * conversation never becomes a second turn: an answered one gets its stored result again, one still queued is
+ * ignored.
  */
 public class ConversationOperator extends AbstractStreamOperator<ChatResult>
         implements OneInputStreamOperator<PromptRequest, ChatResult>, Triggerable<String, VoidNamespace> {
@@ -86,6 +92,10 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
     static final ListStateDescriptor<KvChunk> KV_CHUNKS =
             new ListStateDescriptor<>("kv-chunks", TypeInformation.of(KvChunk.class));
     static final ValueStateDescriptor<Long> EXPIRES_AT = new ValueStateDescriptor<>("expires-at", Types.LONG);
+    static final ValueStateDescriptor<int[]> KV_TOKENS =
+            new ValueStateDescriptor<>("kv-covered-tokens", TypeInformation.of(int[].class));
+    static final ListStateDescriptor<ChatResult> ANSWERED =
+            new ListStateDescriptor<>("answered", TypeInformation.of(ChatResult.class));
 
     private final EngineFactory engineFactory;
     private final ConversationOptions options;
@@ -97,16 +107,15 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
     private transient ValueState<ConversationState> conversation;
     private transient ValueState<PendingTurn> inFlight;
     private transient ListState<PendingTurn> waiting;
-    private transient ListState<KvChunk> kvChunks;
     private transient ValueState<Long> expiresAt;
+    private transient KvStateStore kvStore;
+    private transient AnsweredRequests answered;
     private transient InternalTimerService<VoidNamespace> ttlTimers;
     private transient ConversationMetrics metrics;
     /** conversation -> its turn in the engine; the size is this subtask's in-flight count. */
     private transient Map<String, InEngine> running;
     /** Conversations whose KV this subtask has given to (or left in) the engine since it opened. */
     private transient Set<String> engineHasKv;
-    /** ON_EVICT: conversations that finished a turn since the last snapshot. */
-    private transient Set<String> kvDirty;
 
     public ConversationOperator(EngineFactory engineFactory, ConversationOptions options) {
         this.engineFactory = engineFactory;
@@ -130,16 +139,17 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
         conversation = getPartitionedState(CONVERSATION);
         inFlight = getPartitionedState(IN_FLIGHT);
         waiting = getPartitionedState(WAITING);
-        kvChunks = getPartitionedState(KV_CHUNKS);
         expiresAt = getPartitionedState(EXPIRES_AT);
         ttlTimers = getInternalTimerService("conversation-ttl", VoidNamespaceSerializer.INSTANCE, this);
         running = new HashMap<>();
         engineHasKv = new HashSet<>();
-        kvDirty = new LinkedHashSet<>();
         session = engineFactory.open();
         engine = session.engine();
         codec = session.codec();
         metrics = new ConversationMetrics(getMetricGroup(), engine.metrics(), () -> running.size());
+        kvStore = new KvStateStore(options.kvTier(), getPartitionedState(KV_CHUNKS), getPartitionedState(KV_TOKENS),
+                metrics.kvStateBytes);
+        answered = new AnsweredRequests(getPartitionedState(ANSWERED), options.dedupWindow());
         resubmitRestoredTurns();
     }
 
@@ -188,15 +198,12 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        // in-flight and waiting turns are already in keyed state; ON_EVICT copies KV of conversations that
-        // advanced since the last checkpoint (called before the keyed state backend is snapshotted)
-        if (options.kvTier() == KvStateTier.ON_EVICT && !kvDirty.isEmpty()) {
+        // in-flight and waiting turns are already in keyed state; ON_EVICT writes the KV chunks that finished
+        // turns brought back since the last checkpoint (before the keyed state backend is snapshotted; no
+        // engine call here, so a checkpoint never waits on a forward step)
+        if (kvStore.hasPending()) {
             Object key = getCurrentKey();
-            for (String conv : kvDirty) {
-                setCurrentKey(conv);
-                storeKv(conv);
-            }
-            kvDirty.clear();
+            kvStore.flush(this::setCurrentKey);
             if (key != null) setCurrentKey(key);
         }
     }
@@ -207,16 +214,52 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
     public void processElement(StreamRecord<PromptRequest> element) throws Exception {
         PromptRequest request = element.getValue();
         String key = request.conversationId();
-        // backpressure: yielding runs completion mails, which change the current key
+        // backpressure: yielding runs completion mails (and, with unaligned checkpoints, barriers), which
+        // change the current key
         while (running.size() >= options.maxInFlight()) mailbox.yield();
         setCurrentKey(key);
-        PendingTurn turn = new PendingTurn(request, System.currentTimeMillis());
-        if (inFlight.value() == null) {
+        if (isDuplicate(request)) return;
+        PendingTurn turn = new PendingTurn(request, System.currentTimeMillis(), element.hasTimestamp() ? element.getTimestamp() : -1);
+        PendingTurn current = inFlight.value();
+        if (current == null) {
             startNextTurn(key, turn);
+        } else if (waitingCount() >= options.maxWaitingTurns()) {
+            metrics.queueFull.inc();
+            deadLetter(DeadLetter.ErrorType.CONVERSATION_QUEUE_FULL, request, "conversation " + key + " already has "
+                    + options.maxWaitingTurns() + " turns waiting behind the one in flight; send the next message after "
+                    + "an answer arrives, or raise the job's max waiting turns");
+            return;
         } else {
             waiting.add(turn);
         }
         touch();
+    }
+
+    /**
+     * An upstream duplicate (same request id in this conversation): answered ones get their stored result again,
+     * queued ones are ignored (their answer comes once). Counted either way.
+     */
+    private boolean isDuplicate(PromptRequest request) throws Exception {
+        String id = request.requestId();
+        ChatResult done = answered.find(id);
+        boolean queued = false;
+        PendingTurn current = inFlight.value();
+        if (done == null && current != null) {
+            queued = current.request().requestId().equals(id);
+            Iterable<PendingTurn> all = waiting.get();
+            if (!queued && all != null) for (PendingTurn t : all) if (t.request().requestId().equals(id)) queued = true;
+        }
+        if (done == null && !queued) return false;
+        metrics.deduplicated.inc();
+        if (done != null) output.collect(new StreamRecord<>(done));
+        return true;
+    }
+
+    private int waitingCount() throws Exception {
+        Iterable<PendingTurn> all = waiting.get();
+        int n = 0;
+        if (all != null) for (PendingTurn ignored : all) n++;
+        return n;
     }
 
     /**
@@ -251,8 +294,11 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
         return list.get(0);
     }
 
-    /** The prompt tokens of the conversation with this turn appended, or null after a dead letter. */
-    private int[] renderOrReject(PendingTurn turn) {
+    /**
+     * The prompt tokens of the conversation with this turn appended, or null after a dead letter. With
+     * {@link ContextPolicy#DROP_OLDEST} the oldest turns are dropped (from state too) until it fits.
+     */
+    private int[] renderOrReject(PendingTurn turn) throws Exception {
         PromptRequest req = turn.request();
         int messageTokens = codec.tokenize(req.message()).length;
         if (messageTokens > options.maxMessageTokens()) {
@@ -262,18 +308,36 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
         }
         ConversationState conv = conversationOrStart(req);
         int[] prompt = codec.render(conv.system(), conv.withUserMessage(req.message()));
+        int dropped = 0;
+        while (prompt.length + req.maxTokens() > codec.contextLength()
+                && options.contextPolicy() == ContextPolicy.DROP_OLDEST && !conv.turns().isEmpty()) {
+            conv = conv.withoutOldestPair();
+            dropped += 2;
+            prompt = codec.render(conv.system(), conv.withUserMessage(req.message()));
+        }
         if (prompt.length + req.maxTokens() > codec.contextLength()) {
             reject(req, "conversation " + req.conversationId() + " with this message is " + prompt.length
                     + " prompt tokens, which with max_tokens " + req.maxTokens() + " exceeds the model's context of "
-                    + codec.contextLength() + " tokens; lower max_tokens or start a new conversation");
+                    + codec.contextLength() + " tokens" + (options.contextPolicy() == ContextPolicy.ERROR
+                    ? " (context policy: error)" : " even without earlier turns")
+                    + "; lower max_tokens, shorten the message or start a new conversation");
             return null;
+        }
+        if (dropped > 0) {
+            conversation.update(conv);
+            metrics.contextDrops.inc(dropped);
+            LOG.info("conversation {} outgrew the context: dropped its {} oldest turns", req.conversationId(), dropped);
         }
         return prompt;
     }
 
     private void reject(PromptRequest req, String reason) {
         metrics.tooLong.inc();
-        output.collect(DEAD_LETTERS, new StreamRecord<>(new DeadLetter(DeadLetter.ErrorType.INVALID_FIELDS,
+        deadLetter(DeadLetter.ErrorType.INVALID_FIELDS, req, reason);
+    }
+
+    private void deadLetter(DeadLetter.ErrorType type, PromptRequest req, String reason) {
+        output.collect(DEAD_LETTERS, new StreamRecord<>(new DeadLetter(type,
                 "request " + req.requestId() + ": " + reason, RecordJson.toJson(req), false, false,
                 options.promptsTopic(), -1, -1, -1)));
     }
@@ -291,19 +355,23 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
 
     private void submit(String key, PendingTurn turn, int[] prompt) throws Exception {
         PromptRequest req = turn.request();
-        if (options.kvTier() != KvStateTier.OFF && !engineHasKv.contains(key)) {
-            List<KvChunk> chunks = new ArrayList<>();
-            Iterable<KvChunk> stored = kvChunks.get();
-            if (stored != null) stored.forEach(chunks::add);
-            if (!chunks.isEmpty()) engine.importKv(key, chunks);
-        }
+        KvStateStore.Plan kv = kvStore.plan(key, prompt, engineHasKv.contains(key));
+        // queued to the engine ahead of the turn (same FIFO): no wait here
+        if (!kv.stored().isEmpty()) engine.importKv(key, kv.stored());
         engineHasKv.add(key);
         SamplingParams sampling = new SamplingParams(req.temperature(), req.topK(), req.topP(), req.seed(),
                 req.maxTokens(), req.stop());
-        InEngine handle = new InEngine(key, req.requestId(), System.currentTimeMillis());
+        ConversationState conv = conversationOrStart(req);
+        int retain = codec.reusablePrefix(conv.system(), conv.withUserMessage(req.message()), prompt);
+        InEngine handle = new InEngine(key, req.requestId(), System.currentTimeMillis(), kv.exportFrom());
         running.put(key, handle);
-        Completion completion = engine.submit(new GenerationRequest(req.requestId(), key, prompt, sampling), TokenListener.NONE);
+        Completion completion = engine.submit(new GenerationRequest(req.requestId(), key, prompt, sampling, retain,
+                kv.exportFrom()), TokenListener.NONE);
         handle.completion = completion;
+        if (options.turnTimeout().toMillis() > 0) {
+            long at = getProcessingTimeService().getCurrentProcessingTime() + options.turnTimeout().toMillis();
+            getProcessingTimeService().registerTimer(at, t -> onTurnTimeout(handle));
+        }
         completion.result().whenComplete((result, error) -> {
             if (!handle.done.compareAndSet(false, true)) return;
             try {
@@ -323,10 +391,7 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
         PendingTurn turn = inFlight.value();
         if (turn == null || !turn.request().requestId().equals(handle.requestId)) return;
         PromptRequest req = turn.request();
-        if (error != null) {
-            result = new GenerationResult(req.requestId(), new int[0], "", FinishReason.ERROR, 0, 0, KvSource.NONE,
-                    new RequestTiming(0, 0, 0, 0), String.valueOf(error));
-        }
+        if (error != null) result = GenerationResult.error(req.requestId(), 0, "engine call failed: " + error);
         ConversationState conv = conversationOrStart(req);
         int turnNumber = conv.userTurns() + 1;
         if (result.finishReason() == FinishReason.ERROR) {
@@ -337,30 +402,34 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
                     new Turn(ChatMessage.Role.ASSISTANT, result.text(), result.outputTokens())));
         }
         double waitMs = Math.max(0, handle.submitMillis - turn.arrivalMillis());
-        output.collect(new StreamRecord<>(toChatResult(req, turnNumber, result, waitMs)));
-        metrics.record(result, waitMs);
-        if (result.finishReason() != FinishReason.ERROR) {
-            if (options.kvTier() == KvStateTier.EVERY_TURN) storeKv(handle.conversationId);
-            else if (options.kvTier() == KvStateTier.ON_EVICT) kvDirty.add(handle.conversationId);
-        }
+        ChatResult chat = toChatResult(req, turnNumber, result, waitMs, turn.lagMillis());
+        output.collect(new StreamRecord<>(chat));
+        answered.remember(chat);
+        metrics.record(result, waitMs, turn.lagMillis());
+        if (result.finishReason() != FinishReason.ERROR) kvStore.append(handle.conversationId, handle.exportFrom, result.kvChunks());
         startNextTurn(handle.conversationId, null);
         touch();
     }
 
-    private void storeKv(String conversationId) throws Exception {
-        List<KvChunk> chunks = engine.exportKv(conversationId);
-        if (!chunks.isEmpty()) kvChunks.update(chunks);
+    /** On the task thread, when a turn's deadline passes: it ends as an error result and the conversation goes on. */
+    private void onTurnTimeout(InEngine handle) throws Exception {
+        if (running.get(handle.conversationId) != handle || !handle.done.compareAndSet(false, true)) return;
+        if (handle.completion != null) handle.completion.cancel(); // frees its slot in the engine
+        metrics.turnTimeouts.inc();
+        onFinished(handle, GenerationResult.error(handle.requestId, 0, "turn timed out: no answer within "
+                + options.turnTimeout().toSeconds() + " s (turn timeout); the conversation goes on with its next turn"), null);
     }
 
-    static ChatResult toChatResult(PromptRequest req, int turn, GenerationResult r, double waitMs) {
+    static ChatResult toChatResult(PromptRequest req, int turn, GenerationResult r, double waitMs, double lagMs) {
         ReasoningSplit split = ReasoningSplitter.split(r.text());
         String reasoning = split.reasoning().isEmpty() ? null : split.reasoning();
         RequestTiming t = r.timing();
         return new ChatResult(req.requestId(), req.conversationId(), turn, split.content(), reasoning,
                 ChatResult.FinishReason.valueOf(r.finishReason().name()),
                 new ChatResult.Usage(r.promptTokens(), r.completionTokens(), r.cachedTokens()),
-                new ChatResult.Latency(waitMs + t.queueMs(), waitMs + t.ttftMs(), waitMs + t.e2eMs()),
-                ChatResult.KvSource.valueOf((r.kvSource() == null ? KvSource.NONE : r.kvSource()).name()));
+                new ChatResult.Latency(waitMs + t.queueMs(), waitMs + t.ttftMs(), waitMs + t.e2eMs(), lagMs),
+                ChatResult.KvSource.valueOf((r.kvSource() == null ? KvSource.NONE : r.kvSource()).name()),
+                r.finishReason() == FinishReason.ERROR ? (r.error() == null ? "failed" : r.error()) : null);
     }
 
     // ------------------------------------------------------------------ idle expiry
@@ -379,18 +448,25 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
     public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
         Long due = expiresAt.value();
         if (due == null || due != timer.getTimestamp()) return;
-        if (inFlight.value() != null) { // still working: not idle
+        String key = timer.getKey();
+        PendingTurn turn = inFlight.value();
+        if (turn != null) {
             expiresAt.clear();
-            touch();
+            touch(); // still working, and bounded by the turn timeout: not idle
+            if (!running.containsKey(key)) { // in state but in no engine (cannot happen by design): run it again
+                LOG.warn("conversation {}: turn {} was in flight in state only; submitting it again", key,
+                        turn.request().requestId());
+                int[] prompt = renderOrReject(turn);
+                if (prompt != null) submit(key, turn, prompt);
+                else startNextTurn(key, null);
+            }
             return;
         }
-        String key = timer.getKey();
         conversation.clear();
         waiting.clear();
-        kvChunks.clear();
+        kvStore.clear(key);
         expiresAt.clear();
         engineHasKv.remove(key);
-        kvDirty.remove(key);
         engine.dropConversation(key);
         metrics.expired.inc();
     }
@@ -403,13 +479,15 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
         final String conversationId;
         final String requestId;
         final long submitMillis;
+        final int exportFrom; // where the KV chunks of its result start (what state held at submit)
         final AtomicBoolean done = new AtomicBoolean();
         volatile Completion completion;
 
-        InEngine(String conversationId, String requestId, long submitMillis) {
+        InEngine(String conversationId, String requestId, long submitMillis, int exportFrom) {
             this.conversationId = conversationId;
             this.requestId = requestId;
             this.submitMillis = submitMillis;
+            this.exportFrom = exportFrom;
         }
     }
 }

@@ -37,6 +37,12 @@ public record ConversationState(String system, List<Turn> turns) {
         return out;
     }
 
+    /** Without the oldest user/assistant pair (the context policy's way to make room); same when empty. */
+    public ConversationState withoutOldestPair() {
+        if (turns.size() < 2) return new ConversationState(system, List.of());
+        return new ConversationState(system, turns.subList(2, turns.size()));
+    }
+
     public ConversationState append(Turn user, Turn assistant) {
         List<Turn> next = new ArrayList<>(turns.size() + 2);
         next.addAll(turns);

@@ -15,7 +15,7 @@ public final class ModelPromptCodec implements PromptCodec {
     public int[] render(String system, List<ChatMessage> turns) { return model.chatPrompt(system, turns); }
 
     @Override
-    public int[] tokenize(String text) { return model.tokenizer().encode(text); }
+    public int[] tokenize(String text) { return model.tokenizer().encodePlain(text); }
 
     @Override
     public int contextLength() { return model.config().maxPositionEmbeddings(); }

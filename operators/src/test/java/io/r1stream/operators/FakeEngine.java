@@ -74,9 +74,26 @@ final class FakeEngine implements InferenceEngine {
         GenerationRequest r = request(requestId);
         int[] out = new FakeCodec().tokenize(text);
         KvSource source = r.conversationId() != null && imported.containsKey(r.conversationId()) ? KvSource.STATE : KvSource.NONE;
+        // like the engine: the retained prefix from exportKvFrom on comes back as one chunk per call
+        List<KvChunk> chunks = List.of();
+        int keep = r.retainTokens() == GenerationRequest.RETAIN_ALL ? r.promptTokens().length : r.retainTokens();
+        if (r.exportKvFrom() != GenerationRequest.NO_EXPORT && keep > r.exportKvFrom()) {
+            int[] ids = java.util.Arrays.copyOfRange(r.promptTokens(), r.exportKvFrom(), keep);
+            chunks = List.of(new KvChunk(KvChunk.FORMAT_VERSION, 0L, 1, 2, KvEncoding.FP16, r.exportKvFrom(), ids,
+                    new byte[4 * ids.length]));
+            exported.add(r.conversationId());
+        }
         c.result().complete(new GenerationResult(requestId, out, text, FinishReason.STOP, r.promptTokens().length,
-                source == KvSource.STATE ? r.promptTokens().length / 2 : 0, source, new RequestTiming(1, 5, 2, 10), null));
+                source == KvSource.STATE ? r.promptTokens().length / 2 : 0, source, new RequestTiming(1, 5, 2, 10), null,
+                chunks));
     }
+
+    /** Answers every open request (so a harness can close: finish() waits for turns in flight). */
+    void finishAll() {
+        for (String id : List.copyOf(open.keySet())) finish(id, "done");
+    }
+
+    boolean isCancelled(String requestId) { return open.containsKey(requestId) && open.get(requestId).isCancelled(); }
 
     void awaitOpen(String requestId) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -90,9 +107,7 @@ final class FakeEngine implements InferenceEngine {
 
     @Override
     public List<KvChunk> exportKv(String conversationId) {
-        exported.add(conversationId);
-        return List.of(new KvChunk(KvChunk.FORMAT_VERSION, 1, 2, KvEncoding.FP16, 0, new int[] {1, 2},
-                new byte[] {(byte) conversationId.hashCode(), 7}));
+        throw new AssertionError("the operator must not wait on the engine thread for KV (exportKv of " + conversationId + ")");
     }
 
     @Override

@@ -47,7 +47,7 @@ class StateTypesTest {
 
     @Test
     void kvChunk() throws Exception {
-        KvChunk c = new KvChunk(1, 2, 4, KvEncoding.FP16, 16, new int[] {5, 6}, new byte[] {1, 2, 3});
+        KvChunk c = new KvChunk(KvChunk.FORMAT_VERSION, 42L, 2, 4, KvEncoding.FP16, 16, new int[] {5, 6}, new byte[] {1, 2, 3});
         assertThat(roundTrip(KvChunk.class, c)).isEqualTo(c);
     }
 }

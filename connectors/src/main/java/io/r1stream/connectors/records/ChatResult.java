@@ -26,6 +26,8 @@ import java.util.Objects;
  * @param usage            {@code usage}: token counts.
  * @param latencyMs        {@code latency_ms}: latency figures of this request, in milliseconds.
  * @param kvSource         {@code kv_source}: where the reused KV cache prefix came from.
+ * @param error            {@code error}: what failed, when {@code finish_reason} is {@code error} (a turn
+ *                         timeout, an engine failure); omitted otherwise.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ChatResult(
@@ -37,7 +39,8 @@ public record ChatResult(
         @JsonProperty("finish_reason") FinishReason finishReason,
         @JsonProperty("usage") Usage usage,
         @JsonProperty("latency_ms") Latency latencyMs,
-        @JsonProperty("kv_source") KvSource kvSource) {
+        @JsonProperty("kv_source") KvSource kvSource,
+        @JsonProperty("error") String error) {
 
     public ChatResult {
         Objects.requireNonNull(requestId, "requestId");
@@ -47,6 +50,11 @@ public record ChatResult(
         Objects.requireNonNull(latencyMs, "latencyMs");
         Objects.requireNonNull(kvSource, "kvSource");
         content = content == null ? "" : content;
+    }
+
+    public ChatResult(String requestId, String conversationId, int turn, String content, String reasoningContent,
+                      FinishReason finishReason, Usage usage, Latency latencyMs, KvSource kvSource) {
+        this(requestId, conversationId, turn, content, reasoningContent, finishReason, usage, latencyMs, kvSource, null);
     }
 
     /**
@@ -68,11 +76,19 @@ public record ChatResult(
      * @param queue {@code queue}: from arrival at the operator to the first scheduled forward step.
      * @param ttft  {@code ttft}: time to first token, from arrival at the operator.
      * @param e2e   {@code e2e}: from arrival at the operator to the last token.
+     * @param lag   {@code lag}: from the prompt record's Kafka timestamp to its arrival at the operator
+     *              (consumer lag and backpressure); what a producer waits is {@code lag + e2e}. 0 when the
+     *              record had no timestamp.
      */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Latency(
             @JsonProperty("queue") double queue,
             @JsonProperty("ttft") double ttft,
-            @JsonProperty("e2e") double e2e) {}
+            @JsonProperty("e2e") double e2e,
+            @JsonProperty("lag") double lag) {
+
+        public Latency(double queue, double ttft, double e2e) { this(queue, ttft, e2e, 0); }
+    }
 
     /** Why generation ended; JSON values are the lower-case names. */
     public enum FinishReason {

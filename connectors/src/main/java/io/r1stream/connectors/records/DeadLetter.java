@@ -56,7 +56,9 @@ public record DeadLetter(
         /** well-formed JSON, but not an object. */
         NOT_AN_OBJECT,
         /** a JSON object with missing, blank, mistyped or out-of-range fields. */
-        INVALID_FIELDS;
+        INVALID_FIELDS,
+        /** the conversation already had its maximum of turns waiting behind the one in flight. */
+        CONVERSATION_QUEUE_FULL;
 
         @JsonValue
         public String wireName() {

@@ -87,11 +87,32 @@ public final class ConversationKvCache {
         return e == null ? List.of() : e.chunks();
     }
 
-    /** Places chunks loaded from keyed state in the host tier; the next turn reports kv_source "state". */
-    public void importChunks(String conversationId, List<KvChunk> chunks) {
+    /** What happened to chunks offered from keyed state. */
+    public enum ImportOutcome { IMPORTED, ENGINE_COPY_KEPT, OTHER_MODEL, EMPTY }
+
+    /**
+     * Places chunks loaded from keyed state in the host tier; the next turn reports kv_source "state". Chunks
+     * of another model (a fine-tune of the same shape, another weight format) are refused: recompute instead.
+     *
+     * @throws IllegalArgumentException for chunks that do not fit this model's KV shape or format
+     */
+    public ImportOutcome importChunks(String conversationId, List<KvChunk> chunks) {
+        if (chunks.isEmpty()) return ImportOutcome.EMPTY;
+        for (KvChunk c : chunks) if (!codec.fromThisModel(c)) return ImportOutcome.OTHER_MODEL;
         chunks.forEach(codec::check);
-        if (idle.containsKey(conversationId)) return; // the engine's own copy is hotter
+        if (idle.containsKey(conversationId)) return ImportOutcome.ENGINE_COPY_KEPT; // the engine's own copy is hotter
         host.put(conversationId, chunks, KvSource.STATE);
+        return ImportOutcome.IMPORTED;
+    }
+
+    /** Positions [from, to) of a sequence as chunks, for the Flink state tier. */
+    public List<KvChunk> chunksOf(KvSequence seq, int from, int to) { return codec.encode(seq, from, to, chunkTokens); }
+
+    /** Engine-tier blocks held by idle (retained) conversations. */
+    public int retainedBlocks() {
+        int n = 0;
+        for (KvSequence s : idle.values()) n += s.blockCount();
+        return n;
     }
 
     public void drop(String conversationId) {

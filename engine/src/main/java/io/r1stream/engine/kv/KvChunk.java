@@ -8,14 +8,17 @@ import java.util.Arrays;
  * state tier stores. Self-describing (format version, layout, encoding, the token ids it was computed from)
  * so a reader can check it belongs to the same model and still matches the conversation's tokens.
  *
+ * @param modelFingerprint identity of the model (config + weights + weight format) the KV was computed by:
+ *                      a fine-tune of the same shape has another, so its old KV is never reused
  * @param startPosition first position covered
  * @param tokenIds      the token ids at those positions (length = positions covered)
  * @param data          encoded K and V: per position, per layer, K row then V row (see {@link KvChunkCodec})
  */
-public record KvChunk(int formatVersion, int layers, int kvDim, KvEncoding encoding, int startPosition,
-                      int[] tokenIds, byte[] data) implements Serializable {
+public record KvChunk(int formatVersion, long modelFingerprint, int layers, int kvDim, KvEncoding encoding,
+                      int startPosition, int[] tokenIds, byte[] data) implements Serializable {
 
-    public static final int FORMAT_VERSION = 1;
+    /** 2: carries the model fingerprint. */
+    public static final int FORMAT_VERSION = 2;
 
     public int length() { return tokenIds.length; }
 
@@ -25,7 +28,7 @@ public record KvChunk(int formatVersion, int layers, int kvDim, KvEncoding encod
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof KvChunk c && formatVersion == c.formatVersion && layers == c.layers && kvDim == c.kvDim
+        return o instanceof KvChunk c && formatVersion == c.formatVersion && modelFingerprint == c.modelFingerprint && layers == c.layers && kvDim == c.kvDim
                 && encoding == c.encoding && startPosition == c.startPosition && Arrays.equals(tokenIds, c.tokenIds)
                 && Arrays.equals(data, c.data);
     }

@@ -15,11 +15,21 @@ import java.util.List;
 public final class KvChunkCodec {
     private final KvLayout layout;
     private final KvEncoding encoding;
+    private final long modelFingerprint;
 
-    public KvChunkCodec(KvLayout layout, KvEncoding encoding) {
+    /** @param modelFingerprint stamped on every chunk written; chunks with another one are never decoded */
+    public KvChunkCodec(KvLayout layout, KvEncoding encoding, long modelFingerprint) {
         this.layout = layout;
         this.encoding = encoding;
+        this.modelFingerprint = modelFingerprint;
     }
+
+    public KvChunkCodec(KvLayout layout, KvEncoding encoding) { this(layout, encoding, 0L); }
+
+    public long modelFingerprint() { return modelFingerprint; }
+
+    /** True when the chunk was computed by this model (same fingerprint); other chunks must be recomputed. */
+    public boolean fromThisModel(KvChunk c) { return c.modelFingerprint() == modelFingerprint; }
 
     public KvEncoding encoding() { return encoding; }
 
@@ -32,10 +42,13 @@ public final class KvChunkCodec {
     public int bytesPerPosition() { return 2 * layout.layers() * rowBytes(); }
 
     /** Splits positions [0, seq.length()) into chunks of {@code chunkTokens} (the last may be shorter). */
-    public List<KvChunk> encode(KvSequence seq, int chunkTokens) {
+    public List<KvChunk> encode(KvSequence seq, int chunkTokens) { return encode(seq, 0, seq.length(), chunkTokens); }
+
+    /** Positions [from, to) as chunks of at most {@code chunkTokens}: what a turn appends to the state tier. */
+    public List<KvChunk> encode(KvSequence seq, int from, int to, int chunkTokens) {
         List<KvChunk> out = new ArrayList<>();
-        for (int start = 0; start < seq.length(); start += chunkTokens) {
-            out.add(encode(seq, start, Math.min(seq.length(), start + chunkTokens)));
+        for (int start = from; start < to; start += chunkTokens) {
+            out.add(encode(seq, start, Math.min(to, start + chunkTokens)));
         }
         return out;
     }
@@ -53,7 +66,7 @@ public final class KvChunkCodec {
                 putRow(buf, b.v(), off, kvDim);
             }
         }
-        return new KvChunk(KvChunk.FORMAT_VERSION, layout.layers(), kvDim, encoding, from, ids, buf.array());
+        return new KvChunk(KvChunk.FORMAT_VERSION, modelFingerprint, layout.layers(), kvDim, encoding, from, ids, buf.array());
     }
 
     /**
@@ -87,8 +100,12 @@ public final class KvChunkCodec {
         return true;
     }
 
-    /** A chunk from another model shape (or a future format) is refused, never misread. */
+    /** A chunk from another model (shape or fingerprint) or a future format is refused, never misread. */
     public void check(KvChunk c) {
+        if (!fromThisModel(c)) {
+            throw new IllegalArgumentException("KV chunk was computed by another model (fingerprint "
+                    + Long.toHexString(c.modelFingerprint()) + ", this model " + Long.toHexString(modelFingerprint) + ")");
+        }
         if (c.formatVersion() != KvChunk.FORMAT_VERSION) {
             throw new IllegalArgumentException("KV chunk format version " + c.formatVersion() + " is not " + KvChunk.FORMAT_VERSION);
         }

@@ -23,8 +23,11 @@ import java.util.List;
  * (not on this class's knowledge) is what finds that point. With {@code keepReasoning} the history keeps
  * the reasoning, so the prefix stays longer, at the cost of prompts the model was not trained on.
  *
- * <p>Text is inserted verbatim: a user who types {@code <｜User｜>} gets that control token, as with the
- * Jinja template. Filter such strings upstream if that matters.
+ * <p>{@link #render} inserts text verbatim (as the Jinja template does), but {@link #renderIds}, what the
+ * engine is fed, builds the ids piece by piece: the control tokens it writes itself, and every piece of
+ * content through {@link TextTokenizer#encodePlain}, so a user who types {@code <｜User｜>} or
+ * {@code <think>} gets those characters as plain text, not the control tokens: nobody can forge a turn.
+ * For content without such strings the ids equal {@code encode(render(...))}.
  */
 public final class DeepSeekR1ChatTemplate {
 
@@ -72,9 +75,48 @@ public final class DeepSeekR1ChatTemplate {
         return sb.toString();
     }
 
-    /** {@link #render} then {@link TextTokenizer#encode}: the ids to prefill. */
+    /** The ids to prefill: {@link #render}'s layout, with content encoded as plain text (see the class comment). */
     public int[] renderIds(TextTokenizer tokenizer, String system, List<ChatMessage> turns, boolean addGenerationPrompt) {
-        return tokenizer.encode(render(system, turns, addGenerationPrompt));
+        IdBuffer ids = new IdBuffer();
+        ids.add(tokenizer.controlTokenId(R1SpecialTokens.BOS));
+        if (system != null) ids.add(tokenizer.encodePlain(system));
+        for (int i = 0; i < turns.size(); i++) {
+            ChatMessage turn = turns.get(i);
+            switch (turn.role()) {
+                case USER -> {
+                    ids.add(tokenizer.controlTokenId(R1SpecialTokens.USER));
+                    ids.add(tokenizer.encodePlain(turn.content()));
+                }
+                case ASSISTANT -> {
+                    ids.add(tokenizer.controlTokenId(R1SpecialTokens.ASSISTANT));
+                    ids.add(tokenizer.encodePlain(keepReasoning ? turn.content() : withoutReasoning(turn.content())));
+                    ids.add(tokenizer.controlTokenId(R1SpecialTokens.EOS));
+                }
+                case SYSTEM -> throw new IllegalArgumentException("Turn " + i + " has role SYSTEM; DeepSeek-R1 has"
+                        + " no system turns: pass the system prompt as renderIds' second argument");
+            }
+        }
+        if (addGenerationPrompt) {
+            ids.add(tokenizer.controlTokenId(R1SpecialTokens.ASSISTANT));
+            ids.add(tokenizer.controlTokenId(R1SpecialTokens.THINK));
+            ids.add(tokenizer.encode("\n"));
+        }
+        return ids.toArray();
+    }
+
+    /** A growable int[]. */
+    private static final class IdBuffer {
+        private int[] a = new int[256];
+        private int n;
+
+        void add(int id) {
+            if (n == a.length) a = java.util.Arrays.copyOf(a, 2 * n);
+            a[n++] = id;
+        }
+
+        void add(int[] ids) { for (int id : ids) add(id); }
+
+        int[] toArray() { return java.util.Arrays.copyOf(a, n); }
     }
 
     /** What the template keeps of an answer: the text after the LAST {@code </think>} (Jinja's split()[-1]). */

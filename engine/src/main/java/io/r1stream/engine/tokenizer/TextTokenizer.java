@@ -8,7 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -29,12 +32,15 @@ public final class TextTokenizer implements AutoCloseable {
     private final Path file;
     private final HuggingFaceTokenizer tokenizer;
     private final Map<String, Integer> idOfToken;
+    private final List<String> addedTokens; // tokenizer.json's added_tokens, longest first
     private final int vocabSize;
 
-    private TextTokenizer(Path file, HuggingFaceTokenizer tokenizer, Map<String, Integer> idOfToken) {
+    private TextTokenizer(Path file, HuggingFaceTokenizer tokenizer, Map<String, Integer> idOfToken, List<String> addedTokens) {
         this.file = file;
         this.tokenizer = tokenizer;
         this.idOfToken = idOfToken;
+        this.addedTokens = addedTokens.stream().filter(t -> !t.isEmpty())
+                .sorted(Comparator.comparingInt(String::length).reversed()).toList();
         this.vocabSize = idOfToken.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
     }
 
@@ -52,6 +58,7 @@ public final class TextTokenizer implements AutoCloseable {
                     + " (generate one with TokenizerGenerator for test models)");
         }
         Map<String, Integer> ids = readTokenIds(file);
+        List<String> added = readAddedTokens(file);
         HuggingFaceTokenizer hf;
         try {
             hf = HuggingFaceTokenizer.builder()
@@ -64,7 +71,7 @@ public final class TextTokenizer implements AutoCloseable {
             throw new TokenizerFormatException("Cannot load " + file.toAbsolutePath()
                     + " as a Hugging Face tokenizer: " + e.getMessage(), e);
         }
-        return new TextTokenizer(file, hf, ids);
+        return new TextTokenizer(file, hf, ids, added);
     }
 
     /** Token ids of the text, exactly as the model must see them; nothing added, nothing cut. */
@@ -75,6 +82,57 @@ public final class TextTokenizer implements AutoCloseable {
             out[i] = (int) ids[i];
         }
         return out;
+    }
+
+    /**
+     * Token ids of text that must stay text (user, system and history content): a string spelled like an
+     * added token ({@code <｜User｜>}, {@code <｜Assistant｜>}, {@code <think>}) becomes the ordinary tokens of
+     * its characters, never the control token, so a user cannot forge turns of a conversation. Such a string is
+     * encoded as two halves (neither matches an added token); text without one encodes exactly as
+     * {@link #encode}.
+     */
+    public int[] encodePlain(String text) {
+        List<int[]> parts = new ArrayList<>();
+        int from = 0;
+        while (from < text.length()) {
+            int at = -1;
+            String hit = null;
+            for (String t : addedTokens) {
+                int i = text.indexOf(t, from);
+                if (i >= 0 && (at < 0 || i < at)) {
+                    at = i;
+                    hit = t;
+                }
+            }
+            if (hit == null) {
+                parts.add(encode(text.substring(from)));
+                break;
+            }
+            if (at > from) parts.add(encode(text.substring(from, at)));
+            int mid = hit.offsetByCodePoints(0, Math.max(1, hit.codePointCount(0, hit.length()) / 2));
+            parts.add(encode(hit.substring(0, mid)));
+            parts.add(encode(hit.substring(mid)));
+            from = at + hit.length();
+        }
+        int n = 0;
+        for (int[] p : parts) n += p.length;
+        int[] out = new int[n];
+        int k = 0;
+        for (int[] p : parts) {
+            System.arraycopy(p, 0, out, k, p.length);
+            k += p.length;
+        }
+        return out;
+    }
+
+    /** The id of a control token the template writes itself; a clear error when the tokenizer lacks it. */
+    public int controlTokenId(String token) {
+        Integer id = idOfToken.get(token);
+        if (id == null) {
+            throw new TokenizerFormatException(file.toAbsolutePath() + " has no token " + token
+                    + ": the DeepSeek-R1 chat template needs it in added_tokens");
+        }
+        return id;
     }
 
     /** The text of the ids, special tokens included: the inverse of {@link #encode} (for NFC text). */
@@ -115,6 +173,18 @@ public final class TextTokenizer implements AutoCloseable {
     @Override
     public void close() {
         tokenizer.close();
+    }
+
+    private static List<String> readAddedTokens(Path file) {
+        try {
+            List<String> out = new ArrayList<>();
+            for (JsonNode added : new ObjectMapper().readTree(file.toFile()).path("added_tokens")) {
+                out.add(added.path("content").asText());
+            }
+            return out;
+        } catch (IOException e) {
+            throw new TokenizerFormatException("Cannot parse " + file.toAbsolutePath() + " as JSON: " + e.getMessage(), e);
+        }
     }
 
     // DJL 0.36 has no token -> id lookup, so read model.vocab and added_tokens ourselves.

@@ -89,7 +89,7 @@ class KvBlockPoolTest {
     @Test
     void hostTierDropsLeastRecentlyUsedOverItsBudget() {
         HostKvTier host = new HostKvTier(100);
-        KvChunk chunk = new KvChunk(1, 1, 1, KvEncoding.FP16, 0, new int[]{1, 2, 3, 4, 5}, new byte[20]); // 40 bytes
+        KvChunk chunk = new KvChunk(KvChunk.FORMAT_VERSION, 0L, 1, 1, KvEncoding.FP16, 0, new int[]{1, 2, 3, 4, 5}, new byte[20]); // 40 bytes
         host.put("a", List.of(chunk), KvSource.HOST);
         host.put("b", List.of(chunk), KvSource.HOST);
         host.get("a");
