@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import io.r1stream.connectors.kafka.JsonRecordSerializationSchema;
 import io.r1stream.connectors.kafka.KafkaTopology;
 import io.r1stream.connectors.prompt.ParsePrompts;
-import io.r1stream.connectors.prompt.PromptLimits;
 import io.r1stream.connectors.records.ChatResult;
 import io.r1stream.connectors.records.DeadLetter;
 import io.r1stream.connectors.records.MetricsWindow;
@@ -29,6 +29,7 @@ import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -58,6 +59,7 @@ public final class ChatJob {
 
     public static void main(String[] args) throws Exception {
         ChatJobOptions options = ChatJobOptions.fromArgs(withClusterDefaults(args, clusterConfiguration()));
+        DeliverySafety.checkBroker(options);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(configuration(options));
         build(env, options);
         env.execute("r1stream-chat");
@@ -96,6 +98,13 @@ public final class ChatJob {
         c.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, o.checkpointInterval());
         c.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
         c.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        // a slow model backs prompts up in front of the operator: unaligned barriers overtake them, so a
+        // checkpoint (and the Kafka transaction waiting on it) does not wait for the backlog to be answered
+        c.set(CheckpointingOptions.CHECKPOINTING_TIMEOUT, o.checkpointTimeout());
+        c.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, o.tolerableFailedCheckpoints());
+        c.set(CheckpointingOptions.ENABLE_UNALIGNED, o.unalignedCheckpoints());
+        c.set(CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT, o.alignedCheckpointTimeout());
+        c.set(TaskManagerOptions.BUFFER_DEBLOAT_ENABLED, o.bufferDebloat());
         if (o.checkpointDir() != null) {
             c.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
             c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, o.checkpointDir());
@@ -135,9 +144,10 @@ public final class ChatJob {
                                  UnaryOperator<DataStream<ChatResult>> beforeResultSink) {
         SingleOutputStreamOperator<PromptRequest> prompts = env
                 .fromSource(KafkaTopology.promptSource(o.bootstrapServers(), o.promptsTopic(), o.groupId(),
-                        KafkaTopology.startingOffsets(o.startingOffsets())), WatermarkStrategy.noWatermarks(), "prompts")
+                        KafkaTopology.startingOffsets(o.startingOffsets()), o.kafkaProperties()),
+                        WatermarkStrategy.noWatermarks(), "prompts")
                 .uid("prompts-source")
-                .process(new ParsePrompts(PromptLimits.defaults()))
+                .process(new ParsePrompts(o.promptLimits()))
                 .uid("parse-prompts").name("parse-prompts");
 
         SingleOutputStreamOperator<ChatResult> results = ConversationOperator.applyTo(
@@ -148,11 +158,13 @@ public final class ChatJob {
         DataStream<DeadLetter> deadLetters = prompts.getSideOutput(ParsePrompts.DEAD_LETTERS)
                 .union(results.getSideOutput(ConversationOperator.DEAD_LETTERS));
         String prefix = o.transactionalIdPrefix();
-        deadLetters.sinkTo(KafkaTopology.deadLetterSink(o.bootstrapServers(), o.deadLetterTopic(), o.delivery(), prefix + "-dlq"))
+        deadLetters.sinkTo(KafkaTopology.sink(o.bootstrapServers(), JsonRecordSerializationSchema.deadLetters(o.deadLetterTopic()),
+                        o.delivery(), prefix + "-dlq", o.transactionTimeout(), o.kafkaProperties()))
                 .uid("dlq-sink").name("dlq-sink");
 
         beforeResultSink.apply(results)
-                .sinkTo(KafkaTopology.resultSink(o.bootstrapServers(), o.resultsTopic(), o.delivery(), prefix + "-results"))
+                .sinkTo(KafkaTopology.sink(o.bootstrapServers(), JsonRecordSerializationSchema.chatResults(o.resultsTopic()),
+                        o.delivery(), prefix + "-results", o.transactionTimeout(), o.kafkaProperties()))
                 .uid("results-sink").name("results-sink");
 
         DataStream<MetricsWindow> metrics = results
@@ -164,7 +176,8 @@ public final class ChatJob {
                 .uid("metrics-window").name("metrics-window")
                 .setParallelism(1).setMaxParallelism(1);
         // non-parallel in every run, so restoring at another parallelism finds the same max parallelism (1)
-        metrics.sinkTo(KafkaTopology.metricsSink(o.bootstrapServers(), o.metricsTopic(), o.delivery(), prefix + "-metrics"))
+        metrics.sinkTo(KafkaTopology.sink(o.bootstrapServers(), JsonRecordSerializationSchema.metrics(o.metricsTopic()),
+                o.delivery(), prefix + "-metrics", o.transactionTimeout(), o.kafkaProperties()))
                 .uid("metrics-sink").name("metrics-sink").setParallelism(1).setMaxParallelism(1);
         return new Pipeline(results, deadLetters, metrics);
     }

@@ -1,6 +1,9 @@
 package io.r1stream.jobs;
 
+import io.r1stream.connectors.kafka.KafkaTopology;
+import io.r1stream.connectors.prompt.PromptLimits;
 import io.r1stream.engine.EngineOptions;
+import io.r1stream.operators.ContextPolicy;
 import io.r1stream.operators.ConversationOptions;
 import io.r1stream.operators.KvStateTier;
 
@@ -12,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Properties;
 import java.util.function.BiConsumer;
 
 /**
@@ -51,6 +55,29 @@ import java.util.function.BiConsumer;
  *   <tr><td>--resume</td><td>false</td><td>true: restore from the newest retained checkpoint under
  *       --checkpoint-dir; a path: restore from that checkpoint or savepoint</td></tr>
  *   <tr><td>--restart-attempts, --restart-delay</td><td>10, 1s</td><td>fixed-delay restart strategy</td></tr>
+ *   <tr><td>--transaction-timeout</td><td>15min</td><td>{@code transaction.timeout.ms} of the exactly-once sinks; at
+ *       most the broker's {@code transaction.max.timeout.ms}; checked against the checkpoint settings at start</td></tr>
+ *   <tr><td>--checkpoint-timeout</td><td>3min</td><td>a checkpoint not complete by then fails</td></tr>
+ *   <tr><td>--tolerable-failed-checkpoints</td><td>3</td><td>consecutive failed checkpoints before the job restarts</td></tr>
+ *   <tr><td>--unaligned-checkpoints</td><td>true</td><td>barriers overtake queued prompts, so a checkpoint does not wait
+ *       behind a slow model's backlog</td></tr>
+ *   <tr><td>--aligned-checkpoint-timeout</td><td>0s</td><td>with unaligned checkpoints: start aligned and switch to
+ *       unaligned after this long (0 = unaligned at once)</td></tr>
+ *   <tr><td>--restart-recovery-time</td><td>1min</td><td>how long a restart takes to restore state and resume (the
+ *       transaction timeout must cover it, see DeliverySafety)</td></tr>
+ *   <tr><td>--buffer-debloat</td><td>true</td><td>Flink's buffer debloating: less in-flight data in network buffers</td></tr>
+ *   <tr><td>--kafka-property KEY=VALUE</td><td>(none)</td><td>repeatable; a Kafka client property for the source
+ *       and every sink (SASL/SSL, client ids); values are never printed</td></tr>
+ *   <tr><td>--kafka-properties FILE</td><td>(none)</td><td>a Java properties file of such client properties
+ *       (--kafka-property wins)</td></tr>
+ *   <tr><td>--turn-timeout</td><td>10min</td><td>a turn not answered this long ends as an error result; 0 = never</td></tr>
+ *   <tr><td>--max-waiting-turns</td><td>16</td><td>turns queued per conversation; more go to the DLQ
+ *       ({@code conversation_queue_full})</td></tr>
+ *   <tr><td>--context-policy</td><td>drop-oldest</td><td>drop-oldest | error: a conversation outgrowing the context</td></tr>
+ *   <tr><td>--dedup-window</td><td>32</td><td>answered request ids remembered per conversation (duplicates get the
+ *       stored answer)</td></tr>
+ *   <tr><td>--max-tokens-limit, --default-max-tokens, --max-message-chars</td><td>4096, 1024, 32768</td><td>prompt
+ *       validation (PromptLimits): largest accepted max_tokens, max_tokens when absent, longest message</td></tr>
  * </table>
  * Durations: {@code 500ms}, {@code 10s}, {@code 5min}, {@code 1h} or plain milliseconds.
  */
@@ -82,9 +109,31 @@ public final class ChatJobOptions {
     public String resume() { return (String) v.get("resume"); }
     public int restartAttempts() { return (Integer) v.get("restart-attempts"); }
     public Duration restartDelay() { return (Duration) v.get("restart-delay"); }
+    public Duration transactionTimeout() { return (Duration) v.get("transaction-timeout"); }
+    public Duration checkpointTimeout() { return (Duration) v.get("checkpoint-timeout"); }
+    public int tolerableFailedCheckpoints() { return (Integer) v.get("tolerable-failed-checkpoints"); }
+    public boolean unalignedCheckpoints() { return (Boolean) v.get("unaligned-checkpoints"); }
+    public Duration alignedCheckpointTimeout() { return (Duration) v.get("aligned-checkpoint-timeout"); }
+    public boolean bufferDebloat() { return (Boolean) v.get("buffer-debloat"); }
+    /** How long a restart takes to restore and resume; part of what a Kafka transaction must outlive. */
+    public Duration restartRecoveryTime() { return (Duration) v.get("restart-recovery-time"); }
+    public Duration turnTimeout() { return (Duration) v.get("turn-timeout"); }
+    public int maxWaitingTurns() { return (Integer) v.get("max-waiting-turns"); }
+    public ContextPolicy contextPolicy() { return (ContextPolicy) v.get("context-policy"); }
+    public int dedupWindow() { return (Integer) v.get("dedup-window"); }
+    public PromptLimits promptLimits() { return (PromptLimits) v.get("prompt-limits"); }
+
+    /** Kafka client properties for the source and the sinks (may hold secrets: never print the values). */
+    @SuppressWarnings("unchecked")
+    public Properties kafkaProperties() {
+        Properties p = new Properties();
+        p.putAll((Map<String, String>) v.get("kafka-properties"));
+        return p;
+    }
 
     public ConversationOptions conversationOptions() {
-        return new ConversationOptions(maxInFlight(), maxMessageTokens(), idleTtl(), kvTier(), promptsTopic());
+        return new ConversationOptions(maxInFlight(), maxMessageTokens(), idleTtl(), kvTier(), promptsTopic(),
+                turnTimeout(), maxWaitingTurns(), contextPolicy(), dedupWindow());
     }
 
     public Builder toBuilder() { return new Builder(v); }
@@ -111,25 +160,53 @@ public final class ChatJobOptions {
         d.put("resume", "false");
         d.put("restart-attempts", 10);
         d.put("restart-delay", Duration.ofSeconds(1));
+        d.put("transaction-timeout", KafkaTopology.DEFAULT_TRANSACTION_TIMEOUT);
+        d.put("checkpoint-timeout", Duration.ofMinutes(3));
+        d.put("tolerable-failed-checkpoints", 3);
+        d.put("unaligned-checkpoints", true);
+        d.put("aligned-checkpoint-timeout", Duration.ZERO);
+        d.put("buffer-debloat", true);
+        d.put("restart-recovery-time", Duration.ofMinutes(1));
+        d.put("turn-timeout", Duration.ofMinutes(10));
+        d.put("max-waiting-turns", 16);
+        d.put("context-policy", ContextPolicy.DROP_OLDEST);
+        d.put("dedup-window", 32);
+        d.put("prompt-limits", PromptLimits.defaults());
+        d.put("kafka-properties", Map.of());
         return new Builder(d);
     }
 
     /** Parses {@code --flag value} / {@code --flag=value} pairs (see the table above). */
     public static ChatJobOptions fromArgs(String[] args) {
         Map<String, String> raw = new LinkedHashMap<>();
+        Map<String, String> kafka = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (!a.startsWith("--")) {
                 throw new IllegalArgumentException("unexpected argument '" + a + "'; flags look like --model DIR");
             }
             int eq = a.indexOf('=');
+            String name, value;
             if (eq > 0) {
-                raw.put(a.substring(2, eq), a.substring(eq + 1));
+                name = a.substring(2, eq);
+                value = a.substring(eq + 1);
             } else {
                 if (i + 1 >= args.length) throw new IllegalArgumentException("flag " + a + " needs a value");
-                raw.put(a.substring(2), args[++i]);
+                name = a.substring(2);
+                value = args[++i];
+            }
+            if (name.equals("kafka-property")) { // repeatable
+                int kv = value.indexOf('=');
+                if (kv <= 0) {
+                    throw new IllegalArgumentException("--kafka-property needs KEY=VALUE, e.g. --kafka-property "
+                            + "security.protocol=SASL_SSL; got '" + name + "' without '='");
+                }
+                kafka.put(value.substring(0, kv).trim(), value.substring(kv + 1));
+            } else {
+                raw.put(name, value);
             }
         }
+        String file = raw.remove("kafka-properties");
         String model = raw.remove("model");
         if (model == null) throw new IllegalArgumentException("--model is required: the model directory (Hugging Face layout)");
         Builder b = builder(Path.of(model));
@@ -157,7 +234,24 @@ public final class ChatJobOptions {
                 }
             }
         }
+        Map<String, String> props = new LinkedHashMap<>();
+        if (file != null) props.putAll(readProperties(file));
+        props.putAll(kafka);
+        b.kafkaProperties(props);
         return b.engine(e.withKvBudget(kv, host).withLimits(running, perStep)).build();
+    }
+
+    static Map<String, String> readProperties(String file) {
+        Properties p = new Properties();
+        try (var in = java.nio.file.Files.newBufferedReader(Path.of(file))) {
+            p.load(in);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("--kafka-properties " + file + " cannot be read (" + e.getMessage()
+                    + "); pass a Java properties file of Kafka client settings, e.g. security.protocol=SASL_SSL");
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String k : p.stringPropertyNames()) out.put(k, p.getProperty(k));
+        return out;
     }
 
     private static final Map<String, BiConsumer<Builder, String>> SETTERS = new LinkedHashMap<>();
@@ -182,6 +276,30 @@ public final class ChatJobOptions {
         SETTERS.put("resume", Builder::resume);
         SETTERS.put("restart-attempts", (b, s) -> b.restartAttempts(parseInt("restart-attempts", s)));
         SETTERS.put("restart-delay", (b, s) -> b.restartDelay(parseDuration("restart-delay", s)));
+        SETTERS.put("transaction-timeout", (b, s) -> b.transactionTimeout(parseDuration("transaction-timeout", s)));
+        SETTERS.put("checkpoint-timeout", (b, s) -> b.checkpointTimeout(parseDuration("checkpoint-timeout", s)));
+        SETTERS.put("tolerable-failed-checkpoints", (b, s) -> b.set("tolerable-failed-checkpoints", parseInt("tolerable-failed-checkpoints", s)));
+        SETTERS.put("unaligned-checkpoints", (b, s) -> b.unalignedCheckpoints(parseBoolean("unaligned-checkpoints", s)));
+        SETTERS.put("aligned-checkpoint-timeout", (b, s) -> b.set("aligned-checkpoint-timeout", parseDuration("aligned-checkpoint-timeout", s)));
+        SETTERS.put("restart-recovery-time", (b, s) -> b.set("restart-recovery-time", parseDuration("restart-recovery-time", s)));
+        SETTERS.put("buffer-debloat", (b, s) -> b.set("buffer-debloat", parseBoolean("buffer-debloat", s)));
+        SETTERS.put("turn-timeout", (b, s) -> b.turnTimeout(parseDuration("turn-timeout", s)));
+        SETTERS.put("max-waiting-turns", (b, s) -> b.set("max-waiting-turns", parseInt("max-waiting-turns", s)));
+        SETTERS.put("context-policy", (b, s) -> b.set("context-policy", ContextPolicy.parse(s)));
+        SETTERS.put("dedup-window", (b, s) -> b.set("dedup-window", parseInt("dedup-window", s)));
+        SETTERS.put("max-tokens-limit", (b, s) -> b.promptLimits(b.promptLimits().withMaxTokensLimit(parseInt("max-tokens-limit", s))));
+        SETTERS.put("default-max-tokens", (b, s) -> b.promptLimits(b.promptLimits().withDefaultMaxTokens(parseInt("default-max-tokens", s))));
+        SETTERS.put("max-message-chars", (b, s) -> b.promptLimits(b.promptLimits().withMaxMessageChars(parseInt("max-message-chars", s))));
+        SETTERS.put("kafka-property", (b, s) -> { throw new AssertionError("handled in fromArgs"); });
+        SETTERS.put("kafka-properties", (b, s) -> { throw new AssertionError("handled in fromArgs"); });
+    }
+
+    static boolean parseBoolean(String flag, String s) {
+        return switch (s.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "on", "yes" -> true;
+            case "false", "off", "no" -> false;
+            default -> throw new IllegalArgumentException("--" + flag + " must be true or false, got '" + s + "'");
+        };
     }
 
     static int parseInt(String flag, String s) {
@@ -249,6 +367,15 @@ public final class ChatJobOptions {
         public Builder resume(String s) { v.put("resume", s == null ? "false" : s); return this; }
         public Builder restartAttempts(int n) { v.put("restart-attempts", n); return this; }
         public Builder restartDelay(Duration d) { v.put("restart-delay", d); return this; }
+        public Builder transactionTimeout(Duration d) { v.put("transaction-timeout", d); return this; }
+        public Builder checkpointTimeout(Duration d) { v.put("checkpoint-timeout", d); return this; }
+        public Builder unalignedCheckpoints(boolean on) { v.put("unaligned-checkpoints", on); return this; }
+        public Builder turnTimeout(Duration d) { v.put("turn-timeout", d); return this; }
+        public Builder promptLimits(PromptLimits l) { v.put("prompt-limits", Objects.requireNonNull(l)); return this; }
+        PromptLimits promptLimits() { return (PromptLimits) v.get("prompt-limits"); }
+        public Builder kafkaProperties(Map<String, String> p) { v.put("kafka-properties", Map.copyOf(p)); return this; }
+        /** Any option by its flag name (typed value), for the less common ones. */
+        public Builder set(String flag, Object value) { v.put(flag, Objects.requireNonNull(value)); return this; }
 
         public ChatJobOptions build() {
             int p = (Integer) v.get("parallelism");
@@ -270,12 +397,18 @@ public final class ChatJobOptions {
             if (v.get("delivery") == DeliveryGuarantee.NONE) {
                 throw new IllegalArgumentException("delivery NONE is not supported; use exactly-once or at-least-once");
             }
-            new ConversationOptions((Integer) v.get("max-in-flight"), (Integer) v.get("max-message-tokens"),
-                    (Duration) v.get("idle-ttl"), (KvStateTier) v.get("kv-state-tier"), (String) v.get("prompts-topic"));
-            return new ChatJobOptions(v);
+            ChatJobOptions o = new ChatJobOptions(v);
+            o.conversationOptions(); // validates
+            DeliverySafety.check(o);
+            return o;
         }
     }
 
     @Override
-    public String toString() { return "ChatJobOptions" + v; }
+    public String toString() {
+        Map<String, Object> shown = new LinkedHashMap<>(v);
+        @SuppressWarnings("unchecked") Map<String, String> kafka = (Map<String, String>) v.get("kafka-properties");
+        shown.put("kafka-properties", kafka.keySet() + " (values hidden)"); // may hold SASL/SSL secrets
+        return "ChatJobOptions" + shown;
+    }
 }

@@ -19,6 +19,7 @@ import org.apache.kafka.common.internals.Topic;
 
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Properties;
 
 /**
  * The Kafka source and sinks of the chat job, configured one way everywhere:
@@ -37,8 +38,13 @@ import java.util.Locale;
  */
 public final class KafkaTopology {
 
-    /** {@code transaction.timeout.ms} of exactly-once sinks: 60 s, below the broker's default 15 min max. */
-    public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * {@code transaction.timeout.ms} of exactly-once sinks: the broker's default cap
+     * ({@code transaction.max.timeout.ms}, 15 min). A transaction opens at the first write after a checkpoint
+     * and commits after the next checkpoint completes, so it must outlive the slowest checkpoint plus a restart;
+     * shorter values let the broker abort it, and the committer then drops answers a checkpoint recorded.
+     */
+    public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
 
     private KafkaTopology() {}
 
@@ -56,6 +62,15 @@ public final class KafkaTopology {
      */
     public static KafkaSource<RawRecord> promptSource(String bootstrapServers, String topic, String groupId,
                                                       OffsetsInitializer startingOffsets) {
+        return promptSource(bootstrapServers, topic, groupId, startingOffsets, new Properties());
+    }
+
+    /**
+     * As above, with client properties set first (security: {@code security.protocol}, {@code sasl.*},
+     * {@code ssl.*}; {@code client.id}...). r1stream's own settings (isolation level, deserializer) win.
+     */
+    public static KafkaSource<RawRecord> promptSource(String bootstrapServers, String topic, String groupId,
+                                                      OffsetsInitializer startingOffsets, Properties clientProperties) {
         requireBootstrapServers(bootstrapServers);
         requireTopic(topic, "topic");
         requireNonBlank(groupId, "groupId", "pass a consumer group id, e.g. \"r1stream-chat\"");
@@ -64,6 +79,7 @@ public final class KafkaTopology {
                     + "or KafkaTopology.startingOffsets(\"committed\")");
         }
         return KafkaSource.<RawRecord>builder()
+                .setProperties(copy(clientProperties))
                 .setBootstrapServers(bootstrapServers)
                 .setTopics(topic)
                 .setGroupId(groupId)
@@ -128,6 +144,16 @@ public final class KafkaTopology {
     }
 
     /**
+     * A sink with r1stream's settings plus client properties (security, client ids; set first, so r1stream's
+     * transactional settings win).
+     */
+    public static <T> KafkaSink<T> sink(String bootstrapServers, KafkaRecordSerializationSchema<T> serializer,
+                                        DeliveryGuarantee guarantee, String transactionalIdPrefix,
+                                        Duration transactionTimeout, Properties clientProperties) {
+        return build(bootstrapServers, serializer, guarantee, transactionalIdPrefix, transactionTimeout, clientProperties);
+    }
+
+    /**
      * A sink with r1stream's settings.
      *
      * @param bootstrapServers      {@code host:port[,host:port...]}
@@ -144,6 +170,12 @@ public final class KafkaTopology {
     public static <T> KafkaSink<T> sink(String bootstrapServers, KafkaRecordSerializationSchema<T> serializer,
                                         DeliveryGuarantee guarantee, String transactionalIdPrefix,
                                         Duration transactionTimeout) {
+        return build(bootstrapServers, serializer, guarantee, transactionalIdPrefix, transactionTimeout, new Properties());
+    }
+
+    private static <T> KafkaSink<T> build(String bootstrapServers, KafkaRecordSerializationSchema<T> serializer,
+                                          DeliveryGuarantee guarantee, String transactionalIdPrefix,
+                                          Duration transactionTimeout, Properties clientProperties) {
         requireBootstrapServers(bootstrapServers);
         if (serializer == null) {
             throw new IllegalArgumentException("serializer is null; pass e.g. JsonRecordSerializationSchema.chatResults(topic)");
@@ -154,6 +186,7 @@ public final class KafkaTopology {
                     + "AT_LEAST_ONCE (results visible at once, deduplicate by request_id)");
         }
         var builder = KafkaSink.<T>builder()
+                .setKafkaProducerConfig(copy(clientProperties))
                 .setBootstrapServers(bootstrapServers)
                 .setRecordSerializer(serializer)
                 .setDeliveryGuarantee(guarantee);
@@ -172,6 +205,12 @@ public final class KafkaTopology {
                             Long.toString(transactionTimeout.toMillis()));
         }
         return builder.build();
+    }
+
+    private static Properties copy(Properties p) {
+        Properties out = new Properties();
+        if (p != null) out.putAll(p);
+        return out;
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -53,11 +53,23 @@ class RecordJsonTest {
         assertThat(names(json)).containsExactly("request_id", "conversation_id", "turn", "content",
                 "reasoning_content", "finish_reason", "usage", "latency_ms", "kv_source");
         assertThat(names(json.get("usage"))).containsExactly("prompt_tokens", "completion_tokens", "cached_tokens");
-        assertThat(names(json.get("latency_ms"))).containsExactly("queue", "ttft", "e2e");
+        assertThat(names(json.get("latency_ms"))).containsExactly("queue", "ttft", "e2e", "lag");
         assertThat(json.get("finish_reason").textValue()).isEqualTo("stop");
         assertThat(json.get("kv_source").textValue()).isEqualTo("engine");
         assertThat(json.get("latency_ms").get("ttft").doubleValue()).isEqualTo(35.25);
         assertThat(RecordJson.fromBytes(RecordJson.toBytes(result), ChatResult.class)).isEqualTo(result);
+    }
+
+    @Test
+    void anErrorResultSaysWhatFailed() throws Exception {
+        ChatResult result = new ChatResult("r-1", "c-1", 1, "", null, FinishReason.ERROR, new ChatResult.Usage(3, 0, 0),
+                new ChatResult.Latency(0, 0, 0, 12.5), KvSource.NONE, "turn timed out");
+        JsonNode json = tree(result);
+        assertThat(json.get("error").textValue()).isEqualTo("turn timed out");
+        assertThat(json.get("latency_ms").get("lag").doubleValue()).isEqualTo(12.5);
+        assertThat(RecordJson.fromBytes(RecordJson.toBytes(result), ChatResult.class)).isEqualTo(result);
+        assertThat(names(tree(new ChatResult("r", "c", 1, "x", null, FinishReason.STOP, new ChatResult.Usage(1, 1, 0),
+                new ChatResult.Latency(1, 1, 1), KvSource.NONE)))).doesNotContain("error");
     }
 
     @Test
