@@ -5,6 +5,7 @@ import io.r1stream.connectors.prompt.PromptLimits;
 import io.r1stream.engine.EngineOptions;
 import io.r1stream.operators.ContextPolicy;
 import io.r1stream.operators.ConversationOptions;
+import io.r1stream.operators.DeltaOptions;
 import io.r1stream.operators.KvStateTier;
 
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -76,6 +77,10 @@ import java.util.function.BiConsumer;
  *   <tr><td>--context-policy</td><td>drop-oldest</td><td>drop-oldest | error: a conversation outgrowing the context</td></tr>
  *   <tr><td>--dedup-window</td><td>32</td><td>answered request ids remembered per conversation (duplicates get the
  *       stored answer)</td></tr>
+ *   <tr><td>--deltas-topic</td><td>(none: off)</td><td>partial answers while they are generated, written at once
+ *       (at-least-once, outside the checkpoint's transaction), keyed by conversation_id</td></tr>
+ *   <tr><td>--delta-interval, --delta-tokens</td><td>50ms, 0</td><td>coalescing: a delta at most every interval, or
+ *       after this many tokens (0 = no token limit); the first text of a turn goes out at once</td></tr>
  *   <tr><td>--max-tokens-limit, --default-max-tokens, --max-message-chars</td><td>4096, 1024, 32768</td><td>prompt
  *       validation (PromptLimits): largest accepted max_tokens, max_tokens when absent, longest message</td></tr>
  * </table>
@@ -122,6 +127,13 @@ public final class ChatJobOptions {
     public ContextPolicy contextPolicy() { return (ContextPolicy) v.get("context-policy"); }
     public int dedupWindow() { return (Integer) v.get("dedup-window"); }
     public PromptLimits promptLimits() { return (PromptLimits) v.get("prompt-limits"); }
+    /** Null when deltas are off. */
+    public String deltasTopic() { return (String) v.get("deltas-topic"); }
+    public DeltaOptions deltaOptions() {
+        Duration interval = (Duration) v.get("delta-interval");
+        int tokens = (Integer) v.get("delta-tokens");
+        return deltasTopic() == null ? new DeltaOptions(false, interval, tokens) : DeltaOptions.every(interval, tokens);
+    }
 
     /** Kafka client properties for the source and the sinks (may hold secrets: never print the values). */
     @SuppressWarnings("unchecked")
@@ -173,6 +185,8 @@ public final class ChatJobOptions {
         d.put("dedup-window", 32);
         d.put("prompt-limits", PromptLimits.defaults());
         d.put("kafka-properties", Map.of());
+        d.put("delta-interval", Duration.ofMillis(50));
+        d.put("delta-tokens", 0);
         return new Builder(d);
     }
 
@@ -290,6 +304,9 @@ public final class ChatJobOptions {
         SETTERS.put("max-tokens-limit", (b, s) -> b.promptLimits(b.promptLimits().withMaxTokensLimit(parseInt("max-tokens-limit", s))));
         SETTERS.put("default-max-tokens", (b, s) -> b.promptLimits(b.promptLimits().withDefaultMaxTokens(parseInt("default-max-tokens", s))));
         SETTERS.put("max-message-chars", (b, s) -> b.promptLimits(b.promptLimits().withMaxMessageChars(parseInt("max-message-chars", s))));
+        SETTERS.put("deltas-topic", Builder::deltasTopic);
+        SETTERS.put("delta-interval", (b, s) -> b.set("delta-interval", parseDuration("delta-interval", s)));
+        SETTERS.put("delta-tokens", (b, s) -> b.set("delta-tokens", parseInt("delta-tokens", s)));
         SETTERS.put("kafka-property", (b, s) -> { throw new AssertionError("handled in fromArgs"); });
         SETTERS.put("kafka-properties", (b, s) -> { throw new AssertionError("handled in fromArgs"); });
     }
@@ -374,6 +391,12 @@ public final class ChatJobOptions {
         public Builder promptLimits(PromptLimits l) { v.put("prompt-limits", Objects.requireNonNull(l)); return this; }
         PromptLimits promptLimits() { return (PromptLimits) v.get("prompt-limits"); }
         public Builder kafkaProperties(Map<String, String> p) { v.put("kafka-properties", Map.copyOf(p)); return this; }
+        /** Partial answers to this topic while they are generated; null = off. */
+        public Builder deltasTopic(String topic) {
+            if (topic == null || topic.isBlank()) v.remove("deltas-topic");
+            else v.put("deltas-topic", topic);
+            return this;
+        }
         /** Any option by its flag name (typed value), for the less common ones. */
         public Builder set(String flag, Object value) { v.put(flag, Objects.requireNonNull(value)); return this; }
 
@@ -399,6 +422,7 @@ public final class ChatJobOptions {
             }
             ChatJobOptions o = new ChatJobOptions(v);
             o.conversationOptions(); // validates
+            o.deltaOptions();
             DeliverySafety.check(o);
             return o;
         }

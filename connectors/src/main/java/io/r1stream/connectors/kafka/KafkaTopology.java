@@ -120,9 +120,10 @@ public final class KafkaTopology {
      * The deltas sink: always at-least-once, outside the checkpoint's transaction, so a consumer sees tokens while
      * they are generated instead of after the next checkpoint; records are sent at once (no batching delay).
      */
-    public static KafkaSink<ChatDelta> deltaSink(String bootstrapServers, String topic) {
+    public static KafkaSink<ChatDelta> deltaSink(String bootstrapServers, String topic, Properties clientProperties) {
         requireBootstrapServers(bootstrapServers);
         return KafkaSink.<ChatDelta>builder()
+                .setKafkaProducerConfig(copy(clientProperties))
                 .setBootstrapServers(bootstrapServers)
                 .setRecordSerializer(JsonRecordSerializationSchema.chatDeltas(topic))
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
