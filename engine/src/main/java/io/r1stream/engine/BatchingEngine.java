@@ -251,6 +251,7 @@ public final class BatchingEngine implements InferenceEngine {
                     try { r.kv.release(cache.pool()); } catch (RuntimeException ignored) { /* blocks already gone */ }
                     r.kv = null;
                 }
+                metrics.requestsFailed.increment();
                 complete(r, failedResult(r, "admission failed: " + e));
             }
         }
@@ -322,6 +323,7 @@ public final class BatchingEngine implements InferenceEngine {
     }
 
     private void preempt(ActiveRequest r) {
+        metrics.preemptionFreedBlocks.add(r.kv.blockCount());
         running.remove(r);
         r.kv.release(cache.pool());
         r.kv = null;
@@ -452,6 +454,7 @@ public final class BatchingEngine implements InferenceEngine {
         metrics.kvBlocksUsed.set(cache.pool().used());
         metrics.kvBlocksRetained.set(cache.retainedBlocks());
         metrics.hostKvBytes.set(cache.host().bytes());
+        metrics.hostKvEvictions.set(cache.evictions());
     }
 
     /** Test view of the loop's state; only meaningful while the engine is idle. */

@@ -16,6 +16,8 @@ public final class EngineMetrics {
     public final LongAdder generationTokens = new LongAdder();    // r1stream_generation_tokens_total
     public final LongAdder requestsFinished = new LongAdder();
     public final LongAdder preemptions = new LongAdder();
+    /** KV blocks freed by preemptions (a preemption that frees nothing would be a scheduling bug). */
+    public final LongAdder preemptionFreedBlocks = new LongAdder();
     public final LongAdder steps = new LongAdder();
     public final LongAdder requestsFailed = new LongAdder();      // finished with finish_reason error
     /** KV chunks offered from keyed state that another model computed (refused; the prefix is recomputed). */
@@ -33,6 +35,8 @@ public final class EngineMetrics {
     public final AtomicLong kvBlocksTotal = new AtomicLong();
     public final AtomicLong kvBlocksRetained = new AtomicLong();  // held by idle conversations between turns
     public final AtomicLong hostKvBytes = new AtomicLong();
+    /** Idle conversations moved from the engine tier to the host tier, so far. */
+    public final AtomicLong hostKvEvictions = new AtomicLong();
 
     public EngineMetrics() {
         for (KvSource s : KvSource.values()) if (s != KvSource.NONE) prefixCacheHits.put(s, new LongAdder());

@@ -94,4 +94,20 @@ class ChatJobOptionsTest {
                 java.util.Map.of("r1stream.kv-budget-mib", "512", "r1stream.delivery", "at-least-once", "state.backend.type", "rocksdb"));
         org.assertj.core.api.Assertions.assertThat(args).containsExactly("--delivery", "at-least-once", "--model", "/m", "--kv-budget-mib", "64");
     }
+
+    @Test
+    void kafkaPropertiesComeFromAFileAndRepeatableFlagsAndTheirValuesAreNeverPrinted(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("kafka.properties");
+        java.nio.file.Files.writeString(file, "security.protocol=SASL_SSL\nsasl.jaas.config=secret-from-file\nclient.id=from-file\n");
+        ChatJobOptions o = ChatJobOptions.fromArgs(new String[] {"--model", dir.toString(), "--kafka-properties", file.toString(),
+                "--kafka-property", "client.id=from-flag", "--kafka-property", "sasl.mechanism=PLAIN"});
+        org.assertj.core.api.Assertions.assertThat(o.kafkaProperties())
+                .containsEntry("security.protocol", "SASL_SSL").containsEntry("client.id", "from-flag")
+                .containsEntry("sasl.mechanism", "PLAIN").containsEntry("sasl.jaas.config", "secret-from-file");
+        org.assertj.core.api.Assertions.assertThat(o.toString()).contains("sasl.jaas.config").doesNotContain("secret-from-file");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ChatJobOptions.fromArgs(new String[] {"--model", dir.toString(),
+                "--kafka-property", "novalue"})).hasMessageContaining("--kafka-property needs KEY=VALUE");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ChatJobOptions.fromArgs(new String[] {"--model", dir.toString(),
+                "--kafka-properties", dir.resolve("missing").toString()})).hasMessageContaining("cannot be read");
+    }
 }

@@ -23,8 +23,8 @@ import static io.r1stream.jobs.KafkaTestClient.prompt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A process-level restart: the job is cancelled (checkpoints retained), then started again at another
- * parallelism from the newest retained checkpoint. Every conversation goes on where it was, and with the KV
+ * Process-level restarts: the job is cancelled (checkpoints retained), then started again at another
+ * parallelism (2 -> 1 -> 2) from the newest retained checkpoint. Every conversation goes on where it was, and with the KV
  * state tier on, its next turn loads its KV cache from keyed state.
  */
 class ChatJobRescaleTest {
@@ -43,41 +43,53 @@ class ChatJobRescaleTest {
         if (kafka != null) kafka.close();
     }
 
-    @Test
-    void restoringARetainedCheckpointAtAnotherParallelismKeepsConversationsGoingWithKvFromState() throws Exception {
-        ChatJobOptions one = ChatJobEndToEndTest.options(kafka, model, tmp, "rescale", 1).toBuilder().kvTier(KvStateTier.EVERY_TURN).build();
-        List<String[]> turn1 = new ArrayList<>();
-        List<String[]> turn2 = new ArrayList<>();
-        for (int c = 0; c < 4; c++) {
-            turn1.add(new String[] {"r" + c, prompt("r" + c + "-1", "r" + c, "what is " + c)});
-            turn2.add(new String[] {"r" + c, prompt("r" + c + "-2", "r" + c, "why")});
-        }
-        KafkaTestClient.produce(kafka, "rescale.prompts", turn1);
-        JobClient first = ChatJobEndToEndTest.start(one, s -> s);
+    /** Runs one stage: produce the turn's prompts, wait until every answer so far is committed, cancel. */
+    private static List<ChatResult> stage(ChatJobOptions o, List<String[]> prompts, int answersSoFar) throws Exception {
+        KafkaTestClient.produce(kafka, "rescale.prompts", prompts);
+        JobClient job = ChatJobEndToEndTest.start(o, s -> s);
         try {
             // visible under read_committed = the checkpoint holding these turns (and their KV chunks) completed
-            awaitRecords(kafka, "rescale.results", ChatResult.class, l -> l.size() >= 4, Duration.ofSeconds(60));
+            return awaitRecords(kafka, "rescale.results", ChatResult.class, l -> l.size() >= answersSoFar, Duration.ofSeconds(90));
         } finally {
-            ChatJobEndToEndTest.cancel(first);
+            ChatJobEndToEndTest.cancel(job);
         }
-        Optional<Path> retained = RetainedCheckpoints.latest(one.checkpointDir());
+    }
+
+    @Test
+    void rescaling2To1To2KeepsEveryConversationGoingWithItsHistoryAndKvFromState() throws Exception {
+        int conversations = 4;
+        List<List<String[]>> turns = new ArrayList<>();
+        for (int t = 1; t <= 3; t++) {
+            List<String[]> turn = new ArrayList<>();
+            for (int c = 0; c < conversations; c++) {
+                turn.add(new String[] {"r" + c, prompt("r" + c + "-" + t, "r" + c, t == 1 ? "what is " + c : "why " + t)});
+            }
+            turns.add(turn);
+        }
+        ChatJobOptions two = ChatJobEndToEndTest.options(kafka, model, tmp, "rescale", 2).toBuilder().kvTier(KvStateTier.EVERY_TURN).build();
+        stage(two, turns.get(0), conversations);
+        Optional<Path> retained = RetainedCheckpoints.latest(two.checkpointDir());
         assertThat(retained).isPresent();
 
-        ChatJobOptions two = one.toBuilder().parallelism(2).resume("true").build();
-        assertThat(ChatJob.resumePath(two)).contains(retained.get().toUri().toString());
-        KafkaTestClient.produce(kafka, "rescale.prompts", turn2);
-        JobClient second = ChatJobEndToEndTest.start(two, s -> s);
-        try {
-            List<ChatResult> all = awaitRecords(kafka, "rescale.results", ChatResult.class, l -> l.size() >= 8, Duration.ofSeconds(60));
-            List<ChatResult> after = all.stream().filter(r -> r.requestId().endsWith("-2")).toList();
-            assertThat(after).hasSize(4).allSatisfy(r -> {
-                assertThat(r.turn()).isEqualTo(2);
+        ChatJobOptions one = two.toBuilder().parallelism(1).resume("true").build();
+        assertThat(ChatJob.resumePath(one)).contains(retained.get().toUri().toString());
+        stage(one, turns.get(1), 2 * conversations);
+
+        ChatJobOptions twoAgain = two.toBuilder().resume("true").build();
+        List<ChatResult> all = stage(twoAgain, turns.get(2), 3 * conversations);
+        assertThat(all).extracting(ChatResult::requestId).doesNotHaveDuplicates().hasSize(3 * conversations);
+        for (int c = 0; c < conversations; c++) {
+            String conv = "r" + c;
+            List<ChatResult> mine = all.stream().filter(r -> r.conversationId().equals(conv)).toList();
+            assertThat(mine).extracting(ChatResult::requestId).containsExactly(conv + "-1", conv + "-2", conv + "-3");
+            assertThat(mine).extracting(ChatResult::turn).containsExactly(1, 2, 3);
+            // each restored turn loaded the conversation's KV from keyed state and continued its history
+            assertThat(mine.subList(1, 3)).allSatisfy(r -> {
                 assertThat(r.kvSource()).isEqualTo(ChatResult.KvSource.STATE);
                 assertThat(r.usage().cachedTokens()).isPositive();
             });
-            assertThat(all).extracting(ChatResult::requestId).doesNotHaveDuplicates();
-        } finally {
-            ChatJobEndToEndTest.cancel(second);
+            assertThat(mine.get(2).usage().promptTokens()).isGreaterThan(mine.get(1).usage().promptTokens());
+            assertThat(mine.get(2).usage().cachedTokens()).isGreaterThan(mine.get(1).usage().cachedTokens());
         }
     }
 }

@@ -22,6 +22,7 @@ public final class ConversationKvCache {
     private final HostKvTier host;
     private final int chunkTokens;
     private final LinkedHashMap<String, KvSequence> idle = new LinkedHashMap<>(16, 0.75f, true);
+    private long evictions;
     /** Allocation that evicts idle conversations when the pool is full. */
     private final KvBlockSource evicting = new KvBlockSource() {
         @Override public KvBlock allocate() {
@@ -49,6 +50,9 @@ public final class ConversationKvCache {
 
     public int idleConversations() { return idle.size(); }
 
+    /** Conversations moved to the host tier so far. */
+    public long evictions() { return evictions; }
+
     public boolean isIdleInEngine(String conversationId) { return idle.containsKey(conversationId); }
 
     /** Takes the conversation's KV out for a new turn: engine tier, else host tier (decoded), else empty. */
@@ -74,6 +78,7 @@ public final class ConversationKvCache {
         if (!it.hasNext()) return false;
         Map.Entry<String, KvSequence> lru = it.next();
         it.remove();
+        evictions++;
         host.put(lru.getKey(), codec.encode(lru.getValue(), chunkTokens), KvSource.HOST);
         lru.getValue().release(pool);
         return true;
