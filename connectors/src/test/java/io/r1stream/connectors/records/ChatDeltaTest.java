@@ -2,6 +2,12 @@ package io.r1stream.connectors.records;
 
 import io.r1stream.connectors.kafka.JsonRecordSerializationSchema;
 
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.java.typeutils.PojoTypeInfo;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +26,19 @@ class ChatDeltaTest {
         ChatDelta last = new ChatDelta("r-1", "c-7", 2, 9, 1796012345678L, null, " state.", true, "stop");
         assertThat(RecordJson.fromJson(RecordJson.toJson(last), ChatDelta.class)).isEqualTo(
                 new ChatDelta("r-1", "c-7", 2, 9, 1796012345678L, "", " state.", true, "stop"));
+    }
+
+    @Test
+    void flinkHandlesItAsAPojoWithoutKryo() throws Exception {
+        TypeInformation<ChatDelta> info = TypeInformation.of(ChatDelta.class);
+        assertThat(info).isInstanceOf(PojoTypeInfo.class);
+        SerializerConfigImpl config = new SerializerConfigImpl();
+        config.setGenericTypes(false);
+        TypeSerializer<ChatDelta> serializer = info.createSerializer(config);
+        ChatDelta d = new ChatDelta("r", "c", 1, 2, 3L, "a", "b", true, null);
+        DataOutputSerializer out = new DataOutputSerializer(128);
+        serializer.serialize(d, out);
+        assertThat(serializer.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()))).isEqualTo(d);
     }
 
     @Test
