@@ -85,6 +85,8 @@ _ST_DTYPES = {
     "F16": np.dtype("<f2"),
     "BF16": np.dtype("<u2"),  # raw bits, converted by bf16_to_f32
     "F64": np.dtype("<f8"),
+    "I32": np.dtype("<i4"),      # GPTQ/AWQ packed codes (see quantized.py)
+    "F8_E4M3": np.dtype("<u1"),  # FP8 bytes, decoded by quantized.py
 }
 
 
@@ -334,6 +336,10 @@ class Model:
     def __init__(self, model_dir):
         self.cfg = Config(model_dir)
         self.w = Weights(model_dir)
+        if self.cfg.raw.get("quantization_config"):  # GPTQ / AWQ / FP8: dequantize, then the same forward
+            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+            import quantized
+            self.w = quantized.DequantizingWeights(self.w, self.cfg.raw["quantization_config"], RefError)
         c = self.cfg
         es = self.w.shape("model.embed_tokens.weight")
         if len(es) != 2 or es[1] != c.hidden:

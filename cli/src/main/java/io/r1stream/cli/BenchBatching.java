@@ -27,6 +27,8 @@ final class BenchBatching implements Callable<Integer> {
     @Option(names = "--concurrency", defaultValue = "1,4,16,32", split = ",", description = "concurrent requests (default: ${DEFAULT-VALUE})") int[] concurrency;
     @Option(names = "--prompt-tokens", defaultValue = "32", description = "prompt length (default: ${DEFAULT-VALUE})") int promptTokens;
     @Option(names = "--gen-tokens", defaultValue = "32", description = "tokens generated per request, EOS ignored (default: ${DEFAULT-VALUE})") int genTokens;
+    @Option(names = "--llama-batched-bench", paramLabel = "PATH", description = "llama.cpp's llama-batched-bench: run it on --gguf at each concurrency, same prompt/generated tokens and threads") java.nio.file.Path llamaBatchedBench;
+    @Option(names = "--gguf", paramLabel = "FILE", description = "the same weights as GGUF for --llama-batched-bench (tools/peer/write_gguf.py)") java.nio.file.Path gguf;
 
     @Override
     public Integer call() {
@@ -40,14 +42,22 @@ final class BenchBatching implements Callable<Integer> {
             System.out.printf("model: %s, forward pass on %s, %d thread(s), prompt %d tokens, %d generated per request%n",
                     m.dir().getFileName(), m.forwardPass().device(), engine.threads, promptTokens, genTokens);
             runRound(e, m, 2, 1); // warm-up
-            System.out.println("concurrency | tokens/s | vs c=1 | ttft p50 ms | ttft p95 ms | itl p50 ms | itl p95 ms");
+            boolean peer = llamaBatchedBench != null;
+            if (peer && gguf == null) throw new IllegalArgumentException("--llama-batched-bench needs --gguf FILE");
+            System.out.println("concurrency | tokens/s | vs c=1 | ttft p50 ms | ttft p95 ms | itl p50 ms | itl p95 ms" + (peer ? " | llama.cpp tokens/s | ratio" : ""));
             double base = 0;
             for (int c : concurrency) {
                 Round r = runRound(e, m, c, c * 31 + 7);
                 if (base == 0) base = r.tokensPerSecond;
-                System.out.printf("%11d | %8.1f | %5.2fx | %11.1f | %11.1f | %10.1f | %10.1f%n", c, r.tokensPerSecond, r.tokensPerSecond / base,
-                        Stats.percentile(r.ttft, 50), Stats.percentile(r.ttft, 95), Stats.percentile(r.itl, 50), Stats.percentile(r.itl, 95));
+                String peerCols = "";
+                if (peer) {
+                    double p = LlamaCppPeer.batched(llamaBatchedBench, gguf, promptTokens, genTokens, c, engine.threads);
+                    peerCols = String.format(" | %.1f | %.2fx", p, r.tokensPerSecond / p);
+                }
+                System.out.printf("%11d | %8.1f | %5.2fx | %11.1f | %11.1f | %10.1f | %10.1f%s%n", c, r.tokensPerSecond, r.tokensPerSecond / base,
+                        Stats.percentile(r.ttft, 50), Stats.percentile(r.ttft, 95), Stats.percentile(r.itl, 50), Stats.percentile(r.itl, 95), peerCols);
             }
+            System.out.println("load average at end: " + BenchEngine.loadAverage());
         }
         return 0;
     }

@@ -13,6 +13,7 @@ import io.r1stream.engine.model.ModelWeights;
 import io.r1stream.engine.model.SequenceStep;
 import io.r1stream.engine.model.Transformer;
 import io.r1stream.engine.model.WeightFormat;
+import io.r1stream.engine.model.WeightFormatSpec;
 import io.r1stream.engine.model.djl.DjlDevice;
 import io.r1stream.engine.model.djl.DjlSession;
 import io.r1stream.engine.model.djl.DjlTransformer;
@@ -46,11 +47,27 @@ public final class LogitsCommand implements Callable<Integer> {
             }
         }
         float[] logits;
-        if (device.equals("cpu")) {
+        if (c.architecture() == io.r1stream.engine.model.Architecture.DEEPSEEK_V3) {
+            // MLA + MoE run on the Java CPU path only (the DJL forward implements Qwen2/Llama)
+            if (!device.equals("cpu")) {
+                throw new IllegalArgumentException("--device " + device + ": DeepseekV3ForCausalLM runs on --device cpu only");
+            }
+            Checkpoint ckpt = Checkpoint.open(model);
+            try (MatmulThreads threads = new MatmulThreads(1)) {
+                var d = io.r1stream.engine.model.arch.DeepseekV3Loader.load(io.r1stream.engine.model.arch.DeepseekV3Config.read(model), ckpt,
+                        io.r1stream.engine.model.arch.DeepseekV3Loader.defaultFormat(ckpt.dominantDtype()), threads, 16);
+                KvSequence kv = new KvSequence(d.kvLayout());
+                kv.reserve(tokenIds.length, KvBlockSource.unbounded(d.kvLayout()));
+                logits = d.forward(List.of(new SequenceStep(kv, tokenIds, true)))[0];
+            }
+        } else if (device.equals("cpu")) {
             Checkpoint ckpt = Checkpoint.open(model);
             try (MatmulThreads threads = new MatmulThreads(1)) {
                 // Lossless format for every dtype: bf16 stays bf16 (exact), f16 widens to f32 (exact).
-                Transformer t = new Transformer(ModelWeights.load(c, ckpt, WeightFormat.defaultFor(ckpt.dominantDtype()), threads), threads, 16);
+                // GPTQ/AWQ keep their codes (exact dequantization in the kernel); FP8 is dequantized to float32.
+                Transformer t = new Transformer(ModelWeights.load(c, ckpt, io.r1stream.engine.model.load.QuantizationConfig.read(model) != null
+                        && io.r1stream.engine.model.load.QuantizationConfig.read(model).method().equals("fp8")
+                        ? WeightFormatSpec.of(WeightFormat.F32) : WeightFormatSpec.auto(), io.r1stream.engine.model.load.QuantizationConfig.read(model), threads), threads, 16);
                 KvSequence kv = new KvSequence(t.kvLayout());
                 kv.reserve(tokenIds.length, KvBlockSource.unbounded(t.kvLayout()));
                 logits = t.forward(List.of(new SequenceStep(kv, tokenIds, true)))[0];

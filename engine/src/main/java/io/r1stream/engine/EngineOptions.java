@@ -13,7 +13,7 @@ import java.nio.file.Path;
  *                         inside Flink job graphs; {@link Path} is not serializable)
  * @param device           "cpu" (the Java forward pass), "gpu" (DJL PyTorch on CUDA, FP16) or "auto" (gpu when
  *                         one is visible)
- * @param weightFormat     "auto" (bf16 for BF16 checkpoints, f32 otherwise), "f32" or "bf16"
+ * @param weightFormat     a {@link io.r1stream.engine.model.WeightFormatSpec}: "auto" (bf16 for BF16 checkpoints, f32 otherwise; GPTQ/AWQ codes kept), "f32", "bf16", "int8", "q4" with options
  * @param threads          matmul threads (1 is the stable choice on 2 shared cores)
  * @param kvBudgetBytes    engine-tier KV memory (running + retained conversations)
  * @param hostKvBudgetBytes host-tier KV memory for evicted conversations (compact)

@@ -1,6 +1,9 @@
 package io.r1stream.engine;
 
 import io.r1stream.engine.model.Checkpoint;
+import io.r1stream.engine.model.arch.AssembledDecoder;
+import io.r1stream.engine.model.arch.DeepseekV3Config;
+import io.r1stream.engine.model.arch.DeepseekV3Loader;
 import io.r1stream.engine.model.ForwardPass;
 import io.r1stream.engine.model.djl.DjlBatchedForward;
 import io.r1stream.engine.model.djl.DjlDevice;
@@ -13,6 +16,8 @@ import io.r1stream.engine.model.ModelFormatException;
 import io.r1stream.engine.model.ModelWeights;
 import io.r1stream.engine.model.Transformer;
 import io.r1stream.engine.model.WeightFormat;
+import io.r1stream.engine.model.WeightFormatSpec;
+import io.r1stream.engine.model.load.QuantizationConfig;
 import io.r1stream.engine.sample.SamplingParams;
 import io.r1stream.engine.tokenizer.ChatMessage;
 import io.r1stream.engine.tokenizer.DeepSeekR1ChatTemplate;
@@ -64,8 +69,8 @@ public final class LoadedModel implements AutoCloseable {
         ModelConfig config = ModelConfig.read(dir);
         GenerationDefaults defaults = GenerationDefaults.read(dir);
         Checkpoint ckpt = Checkpoint.open(dir);
-        WeightFormat format = o.weightFormat().equalsIgnoreCase("auto")
-                ? WeightFormat.defaultFor(ckpt.dominantDtype()) : WeightFormat.parse(o.weightFormat());
+        WeightFormatSpec format = WeightFormatSpec.parse(o.weightFormat());
+        QuantizationConfig quantization = QuantizationConfig.read(dir);
         TextTokenizer tokenizer = TextTokenizer.load(dir);
         if (tokenizer.vocabSize() > config.vocabSize()) {
             tokenizer.close();
@@ -73,6 +78,9 @@ public final class LoadedModel implements AutoCloseable {
                     + config.vocabSize() + ": the tokenizer does not belong to these weights");
         }
         MatmulThreads threads = new MatmulThreads(o.threads());
+        if (config.architecture() == io.r1stream.engine.model.Architecture.DEEPSEEK_V3) {
+            return loadDeepseekV3(o, dir, config, defaults, ckpt, tokenizer, threads, t0);
+        }
         ai.djl.Device device = o.device().equals("cpu") ? ai.djl.Device.cpu() : DjlDevice.parse(o.device()).resolve();
         LoadedModel loaded;
         if (device.isGpu()) { // FP16 weights on the GPU; KV stays in the engine's host blocks
@@ -82,9 +90,10 @@ public final class LoadedModel implements AutoCloseable {
             loaded.fingerprint = ModelFingerprint.of(dir, ckpt, "gpu-fp16");
             return loaded;
         }
-        Transformer t = new Transformer(ModelWeights.load(config, ckpt, format, threads), threads, o.kvBlockTokens());
+        Transformer t = new Transformer(ModelWeights.load(config, ckpt, format, quantization, threads), threads, o.kvBlockTokens());
         loaded = new LoadedModel(dir, config, defaults, tokenizer, t, t, null, threads, (System.nanoTime() - t0) / 1e9);
-        loaded.fingerprint = ModelFingerprint.of(dir, ckpt, format.name());
+        // config.json (with any quantization_config) is hashed too; the engine format names how it is held
+        loaded.fingerprint = ModelFingerprint.of(dir, ckpt, o.weightFormat());
         return loaded;
     }
 
@@ -93,6 +102,26 @@ public final class LoadedModel implements AutoCloseable {
      * another fingerprint are recomputed, never reused.
      */
     public long fingerprint() { return fingerprint; }
+
+    /**
+     * DeepseekV3 (MLA + MoE) runs on the Java CPU path; the DJL GPU path has no MLA or MoE yet, so {@code gpu} is
+     * refused and {@code auto} means the CPU.
+     */
+    private static LoadedModel loadDeepseekV3(EngineOptions o, Path dir, ModelConfig config, GenerationDefaults defaults,
+                                              Checkpoint ckpt, TextTokenizer tokenizer, MatmulThreads threads, long t0) {
+        if (o.device().equals("gpu")) {
+            tokenizer.close();
+            threads.close();
+            throw new ModelFormatException("--device " + o.device() + ": DeepseekV3ForCausalLM (multi-head latent attention, "
+                    + "mixture of experts) runs on the CPU engine only; the GPU path implements Qwen2 and Llama. Use --device cpu");
+        }
+        WeightFormat format = o.weightFormat().equalsIgnoreCase("auto")
+                ? DeepseekV3Loader.defaultFormat(ckpt.dominantDtype()) : WeightFormat.parse(o.weightFormat());
+        AssembledDecoder pass = DeepseekV3Loader.load(DeepseekV3Config.read(dir), ckpt, format, threads, o.kvBlockTokens());
+        LoadedModel loaded = new LoadedModel(dir, config, defaults, tokenizer, null, pass, null, threads, (System.nanoTime() - t0) / 1e9);
+        loaded.fingerprint = ModelFingerprint.of(dir, ckpt, format.name());
+        return loaded;
+    }
 
     public Path dir() { return dir; }
     public ModelConfig config() { return config; }

@@ -7,12 +7,12 @@ package io.r1stream.engine.kv;
 public final class KvBlock {
     final int id;
     final float[] k; // (layers, blockTokens, kvDim)
-    final float[] v; // (layers, blockTokens, kvDim)
+    final float[] v; // (layers, blockTokens, vDim); empty when the layout caches no V (MLA)
 
     public KvBlock(int id, KvLayout layout) {
         this.id = id;
         this.k = new float[layout.floatsPerBlock()];
-        this.v = new float[layout.floatsPerBlock()];
+        this.v = new float[layout.vFloatsPerBlock()];
     }
 
     public int id() { return id; }

@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * Moves KV between engine blocks (float32) and compact {@link KvChunk}s (fp16 or int8). Chunk data layout,
  * little-endian: for each position, for each layer, the K row then the V row; an fp16 row is kvDim halves,
- * an int8 row is a float32 scale (max |x| / 127) followed by kvDim signed bytes.
+ * an int8 row is a float32 scale (max |x| / 127) followed by kvDim signed bytes. A layout without V (MLA's latent
+ * cache, {@code vDim == 0}) writes the K row only; a V row is vDim wide.
  */
 public final class KvChunkCodec {
     private final KvLayout layout;
@@ -33,13 +34,14 @@ public final class KvChunkCodec {
 
     public KvEncoding encoding() { return encoding; }
 
-    /** Bytes one encoded row of kvDim elements takes. */
-    private int rowBytes() {
-        return encoding == KvEncoding.FP16 ? 2 * layout.kvDim() : 4 + layout.kvDim();
+    /** Bytes one encoded row of n elements takes (0 for an empty row). */
+    private int rowBytes(int n) {
+        if (n == 0) return 0;
+        return encoding == KvEncoding.FP16 ? 2 * n : 4 + n;
     }
 
     /** Encoded bytes per position (all layers, K and V). */
-    public int bytesPerPosition() { return 2 * layout.layers() * rowBytes(); }
+    public int bytesPerPosition() { return layout.layers() * (rowBytes(layout.kvDim()) + rowBytes(layout.vDim())); }
 
     /** Splits positions [0, seq.length()) into chunks of {@code chunkTokens} (the last may be shorter). */
     public List<KvChunk> encode(KvSequence seq, int chunkTokens) { return encode(seq, 0, seq.length(), chunkTokens); }
@@ -54,16 +56,16 @@ public final class KvChunkCodec {
     }
 
     public KvChunk encode(KvSequence seq, int from, int to) {
-        int n = to - from, kvDim = layout.kvDim();
+        int n = to - from, kvDim = layout.kvDim(), vDim = layout.vDim();
         ByteBuffer buf = ByteBuffer.allocate(n * bytesPerPosition()).order(ByteOrder.LITTLE_ENDIAN);
         int[] ids = new int[n];
         for (int p = from; p < to; p++) {
             ids[p - from] = seq.token(p);
             KvBlock b = seq.block(p);
             for (int l = 0; l < layout.layers(); l++) {
-                int off = layout.offset(l, p % layout.blockTokens());
-                putRow(buf, b.k(), off, kvDim);
-                putRow(buf, b.v(), off, kvDim);
+                int slot = p % layout.blockTokens();
+                putRow(buf, b.k(), layout.offset(l, slot), kvDim);
+                if (vDim > 0) putRow(buf, b.v(), layout.vOffset(l, slot), vDim);
             }
         }
         return new KvChunk(KvChunk.FORMAT_VERSION, modelFingerprint, layout.layers(), kvDim, encoding, from, ids, buf.array());
@@ -84,15 +86,15 @@ public final class KvChunkCodec {
             end = c.endPosition();
         }
         if (!seq.reserve(end, source)) return false;
-        int kvDim = layout.kvDim();
+        int kvDim = layout.kvDim(), vDim = layout.vDim();
         for (KvChunk c : chunks) {
             ByteBuffer buf = ByteBuffer.wrap(c.data()).order(ByteOrder.LITTLE_ENDIAN);
             for (int p = c.startPosition(); p < c.endPosition(); p++) {
                 KvBlock b = seq.block(p);
                 for (int l = 0; l < layout.layers(); l++) {
-                    int off = layout.offset(l, p % layout.blockTokens());
-                    getRow(buf, c.encoding(), b.k(), off, kvDim);
-                    getRow(buf, c.encoding(), b.v(), off, kvDim);
+                    int slot = p % layout.blockTokens();
+                    getRow(buf, c.encoding(), b.k(), layout.offset(l, slot), kvDim);
+                    if (vDim > 0) getRow(buf, c.encoding(), b.v(), layout.vOffset(l, slot), vDim);
                 }
             }
             seq.commit(c.startPosition(), c.tokenIds());
@@ -112,6 +114,13 @@ public final class KvChunkCodec {
         if (c.layers() != layout.layers() || c.kvDim() != layout.kvDim()) {
             throw new IllegalArgumentException("KV chunk of shape (layers " + c.layers() + ", kvDim " + c.kvDim()
                     + ") does not fit this model (layers " + layout.layers() + ", kvDim " + layout.kvDim() + ")");
+        }
+        // The chunk does not record its V width: a K-only (MLA) chunk and a K+V chunk differ in bytes per position.
+        long expected = (long) c.length() * new KvChunkCodec(layout, c.encoding()).bytesPerPosition();
+        if (c.data().length != expected) {
+            throw new IllegalArgumentException("KV chunk holds " + c.data().length + " bytes for " + c.length()
+                    + " positions but this model's layout (K " + layout.kvDim() + ", V " + layout.vDim() + " per layer, "
+                    + c.encoding() + ") needs " + expected + ": it was written for another model");
         }
     }
 

@@ -4,7 +4,7 @@ package io.r1stream.engine.model;
  * A bfloat16 weight matrix (out, in): half the bytes of float32 per token, widened exactly to float32 in
  * registers, so decoding (bound by memory bandwidth) runs up to 2x faster and the arithmetic stays float32.
  */
-public final class Bf16Linear implements Linear {
+public final class Bf16Linear implements Linear, EmbeddingRows {
     private final short[] w; // (out, in) bf16 bits
     private final int in, out;
     private final MatmulThreads threads;
@@ -27,6 +27,7 @@ public final class Bf16Linear implements Linear {
     }
 
     /** Embedding lookup for a tied lm_head: row {@code token} as float32. */
+    @Override
     public void row(int token, float[] dst, int dstOff) {
         int off = token * in;
         for (int i = 0; i < in; i++) dst[dstOff + i] = TensorDtype.bf16ToFloat(w[off + i]);

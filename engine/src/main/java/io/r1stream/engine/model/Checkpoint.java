@@ -101,7 +101,33 @@ public final class Checkpoint {
             case F32 -> b.asFloatBuffer().get(out);
             case BF16 -> { for (int i = 0; i < n; i++) out[i] = TensorDtype.bf16ToFloat(b.getShort(2 * i)); }
             case F16 -> { for (int i = 0; i < n; i++) out[i] = TensorDtype.halfToFloat(b.getShort(2 * i)); }
+            case F8_E4M3 -> { for (int i = 0; i < n; i++) out[i] = io.r1stream.engine.model.load.Fp8Block.decode(b.get(i)); }
+            default -> throw new ModelFormatException("tensor '" + name + "' in " + t.file().getFileName() + " is " + t.dtype()
+                    + "; a float tensor (F32, F16, BF16) was expected here");
         }
+        return out;
+    }
+
+    /** Reads an I32 tensor (GPTQ/AWQ packed codes, zero points, g_idx), row-major. */
+    public int[] readInts(String name, long... shape) {
+        TensorInfo t = info(name, shape);
+        if (t.dtype() != TensorDtype.I32) {
+            throw new ModelFormatException("tensor '" + name + "' in " + t.file().getFileName() + " is " + t.dtype()
+                    + "; packed quantized tensors are stored as I32");
+        }
+        int[] out = new int[Math.toIntExact(t.elementCount())];
+        SafetensorsFile.map(t).asIntBuffer().get(out);
+        return out;
+    }
+
+    /** Reads a tensor's raw bytes (FP8 weights), checking its dtype and shape. */
+    public byte[] readBytes(String name, TensorDtype dtype, long... shape) {
+        TensorInfo t = info(name, shape);
+        if (t.dtype() != dtype) {
+            throw new ModelFormatException("tensor '" + name + "' in " + t.file().getFileName() + " is " + t.dtype() + "; expected " + dtype);
+        }
+        byte[] out = new byte[Math.toIntExact(t.byteLength())];
+        SafetensorsFile.map(t).get(out);
         return out;
     }
 
@@ -115,14 +141,18 @@ public final class Checkpoint {
             case BF16 -> b.asShortBuffer().get(out);
             case F32 -> { for (int i = 0; i < n; i++) out[i] = TensorDtype.floatToBf16(b.getFloat(4 * i)); }
             case F16 -> { for (int i = 0; i < n; i++) out[i] = TensorDtype.floatToBf16(TensorDtype.halfToFloat(b.getShort(2 * i))); }
+            default -> { float[] f = readFloats(name, shape); for (int i = 0; i < n; i++) out[i] = TensorDtype.floatToBf16(f[i]); }
         }
         return out;
     }
 
-    /** The dtype most of the checkpoint's matrices are stored in (decides the engine's default weight format). */
+    /**
+     * The float dtype most of the checkpoint's dense tensors are stored in (decides the engine's default weight
+     * format for dense matrices; packed GPTQ/AWQ codes and FP8 bytes are not counted).
+     */
     public TensorDtype dominantDtype() {
         Map<TensorDtype, Long> bytes = new HashMap<>();
-        for (TensorInfo t : tensors.values()) bytes.merge(t.dtype(), t.byteLength(), Long::sum);
+        for (TensorInfo t : tensors.values()) if (t.dtype().isFloat()) bytes.merge(t.dtype(), t.byteLength(), Long::sum);
         return bytes.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(TensorDtype.F32);
     }
 }

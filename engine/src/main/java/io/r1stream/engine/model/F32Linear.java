@@ -1,7 +1,7 @@
 package io.r1stream.engine.model;
 
 /** A float32 weight matrix (out, in), row-major, multiplied with the Vector API. */
-public final class F32Linear implements Linear {
+public final class F32Linear implements Linear, EmbeddingRows {
     private final float[] w; // (out, in)
     private final int in, out;
     private final MatmulThreads threads;
@@ -24,6 +24,7 @@ public final class F32Linear implements Linear {
     }
 
     /** Embedding lookup: row {@code token} as float32. */
+    @Override
     public void row(int token, float[] dst, int dstOff) {
         System.arraycopy(w, token * in, dst, dstOff, in);
     }

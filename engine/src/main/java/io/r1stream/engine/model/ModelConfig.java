@@ -83,6 +83,7 @@ public record ModelConfig(
             throw new ModelFormatException("config.json: 'architectures' is missing; expected e.g. [\"Qwen2ForCausalLM\"]");
         }
         Architecture arch = Architecture.fromHfClassName(archs.get(0).asText());
+        if (arch == Architecture.DEEPSEEK_V3) return io.r1stream.engine.model.arch.DeepseekV3Config.fromJson(n).baseConfig();
         int hidden = requiredInt(n, "hidden_size");
         int heads = requiredInt(n, "num_attention_heads");
         int kvHeads = n.has("num_key_value_heads") ? n.get("num_key_value_heads").asInt() : heads;

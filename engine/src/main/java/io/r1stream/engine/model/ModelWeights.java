@@ -1,5 +1,8 @@
 package io.r1stream.engine.model;
 
+import io.r1stream.engine.model.load.QuantizationConfig;
+import io.r1stream.engine.model.load.QuantizedTensorReader;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,8 +18,20 @@ public record ModelWeights(ModelConfig config, WeightFormat format, Linear embed
 
     /** Loads every tensor the architecture needs; a missing or misshapen tensor fails with its name. */
     public static ModelWeights load(ModelConfig c, Checkpoint ckpt, WeightFormat format, MatmulThreads threads) {
+        return load(c, ckpt, WeightFormatSpec.of(format), null, threads);
+    }
+
+    /**
+     * Loads every tensor in the spec's format: dense matrices quantized or converted as it says, GPTQ/AWQ
+     * matrices (quantization != null) kept as their codes unless the format is f32/bf16, FP8 dequantized.
+     */
+    public static ModelWeights load(ModelConfig c, Checkpoint ckpt, WeightFormatSpec spec, QuantizationConfig quantization, MatmulThreads threads) {
         long h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), inter = c.intermediateSize(), vocab = c.vocabSize();
-        Loader l = new Loader(ckpt, format, threads);
+        TensorDtype dense = ckpt.dominantDtype();
+        WeightFormat format = spec.format() != null ? spec.format()
+                : quantization != null && quantization.method().equals("fp8") ? WeightFormat.BF16 : WeightFormat.defaultFor(dense);
+        Loader l = new Loader(ckpt, new QuantizedTensorReader(ckpt, quantization), format, spec, WeightFormat.defaultFor(dense),
+                c.tieWordEmbeddings(), threads);
         Linear embed = l.matrix(List.of("model.embed_tokens.weight"), List.of(vocab), h);
         List<LayerWeights> layers = new ArrayList<>(c.numLayers());
         for (int i = 0; i < c.numLayers(); i++) {
@@ -56,8 +71,7 @@ public record ModelWeights(ModelConfig config, WeightFormat format, Linear embed
         if (token < 0 || token >= config.vocabSize()) {
             throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, " + config.vocabSize() + ")");
         }
-        if (embedding instanceof Bf16Linear b) b.row(token, dst, dstOff);
-        else ((F32Linear) embedding).row(token, dst, dstOff);
+        ((EmbeddingRows) embedding).row(token, dst, dstOff);
     }
 
     private static float[] concat(float[]... parts) {
@@ -69,9 +83,60 @@ public record ModelWeights(ModelConfig config, WeightFormat format, Linear embed
         return out;
     }
 
-    /** Reads named matrices (each (rows_i, cols)) and stacks their rows into one Linear in the chosen format. */
-    private record Loader(Checkpoint ckpt, WeightFormat format, MatmulThreads threads) {
+    /**
+     * Reads named matrices (each (rows_i, cols)) and stacks their rows into one Linear: in {@code format}, or
+     * in {@code keptFormat} (the checkpoint's lossless one) when the spec's keep patterns name one of them.
+     */
+    private record Loader(Checkpoint ckpt, QuantizedTensorReader reader, WeightFormat format, WeightFormatSpec spec,
+                          WeightFormat keptFormat, boolean tied, MatmulThreads threads) {
         Linear matrix(List<String> names, List<Long> rows, long cols) {
+            List<String> matchNames = new ArrayList<>(names);
+            if (tied && names.contains("model.embed_tokens.weight")) matchNames.add("lm_head.weight");
+            WeightFormat f = spec.keeps(matchNames) ? keptFormat : format;
+            boolean anyPacked = names.stream().anyMatch(reader::isPacked);
+            if (f.quantized() || (anyPacked && spec.format() == null && !spec.keeps(matchNames))) {
+                return quantized(names, rows, (int) cols, f);
+            }
+            boolean plain = !anyPacked && names.stream().allMatch(n -> ckpt.tensors().get(n) == null || ckpt.tensors().get(n).dtype().isFloat());
+            return plain ? dense(names, rows, cols, f) : dequantized(names, rows, (int) cols, f);
+        }
+
+        /** Quantized parts keep their codes; dense parts are quantized per the spec; stacked when they can share a call. */
+        private Linear quantized(List<String> names, List<Long> rows, int in, WeightFormat f) {
+            if (!f.quantized() && !names.stream().allMatch(reader::isPacked)) {
+                return dequantized(names, rows, in, keptFormat); // auto: a dense part fused with packed ones stays dense
+            }
+            List<QuantizedMatrix> parts = new ArrayList<>();
+            for (int i = 0; i < names.size(); i++) {
+                String n = names.get(i);
+                int out = Math.toIntExact(rows.get(i));
+                if (reader.isPacked(n)) parts.add(reader.packed(n, out, in));
+                else parts.add(WeightQuantizer.quantize(reader.dense(n, out, in), out, in, f == WeightFormat.INT8 ? 8 : 4,
+                        spec.groupFor(in), spec.zeroPoint()));
+            }
+            boolean stack = true;
+            for (QuantizedMatrix p : parts) stack &= p.stacksWith(parts.get(0));
+            if (stack) return WeightQuantizer.linear(QuantizedMatrix.stackRows(parts), threads);
+            List<Linear> linears = new ArrayList<>();
+            for (QuantizedMatrix p : parts) linears.add(WeightQuantizer.linear(p, threads));
+            return new RowStackedLinear(linears);
+        }
+
+        /** GPTQ/AWQ/FP8 matrices as float32, then held dense. */
+        private Linear dequantized(List<String> names, List<Long> rows, int in, WeightFormat f) {
+            int totalRows = 0;
+            for (long r : rows) totalRows += (int) r;
+            float[] all = new float[Math.multiplyExact(totalRows, in)];
+            int off = 0;
+            for (int i = 0; i < names.size(); i++) {
+                float[] part = reader.dense(names.get(i), Math.toIntExact(rows.get(i)), in);
+                System.arraycopy(part, 0, all, off, part.length);
+                off += part.length;
+            }
+            return WeightQuantizer.linear(all, totalRows, in, f.quantized() ? WeightFormat.F32 : f, spec, threads);
+        }
+
+        private Linear dense(List<String> names, List<Long> rows, long cols, WeightFormat format) {
             int totalRows = 0;
             for (long r : rows) totalRows += (int) r;
             int in = (int) cols;

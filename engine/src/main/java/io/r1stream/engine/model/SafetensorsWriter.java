@@ -23,7 +23,10 @@ public final class SafetensorsWriter {
     /** Produces a tensor's values (row-major float32) when it is its turn to be written. */
     public interface TensorSource { float[] values(); }
 
-    private record Entry(String name, long[] shape, TensorSource source) {}
+    /** Produces a tensor's raw little-endian bytes (packed codes, FP8 bytes, any dtype) when it is its turn. */
+    public interface RawSource { byte[] bytes(); }
+
+    private record Entry(String name, TensorDtype dtype, long[] shape, TensorSource source, RawSource raw) {}
 
     private final TensorDtype dtype;
     private final List<Entry> entries = new ArrayList<>();
@@ -31,7 +34,19 @@ public final class SafetensorsWriter {
     public SafetensorsWriter(TensorDtype dtype) { this.dtype = dtype; }
 
     public SafetensorsWriter add(String name, long[] shape, TensorSource source) {
-        entries.add(new Entry(name, shape, source));
+        entries.add(new Entry(name, dtype, shape, source, null));
+        return this;
+    }
+
+    /** Adds a tensor stored in {@code dtype} whose bytes the source produces as they are to be written. */
+    public SafetensorsWriter addRaw(String name, TensorDtype dtype, long[] shape, RawSource source) {
+        entries.add(new Entry(name, dtype, shape, null, source));
+        return this;
+    }
+
+    /** Adds a float tensor stored in {@code dtype} (F32, F16 or BF16), whatever the writer's default dtype. */
+    public SafetensorsWriter add(String name, TensorDtype dtype, long[] shape, TensorSource source) {
+        entries.add(new Entry(name, dtype, shape, source, null));
         return this;
     }
 
@@ -39,7 +54,7 @@ public final class SafetensorsWriter {
 
     public long dataBytes() {
         long n = 0;
-        for (Entry e : entries) n += count(e.shape) * dtype.bytes();
+        for (Entry e : entries) n += count(e.shape) * e.dtype.bytes();
         return n;
     }
 
@@ -48,9 +63,9 @@ public final class SafetensorsWriter {
         header.putObject("__metadata__").put("format", "pt");
         long offset = 0;
         for (Entry e : entries) {
-            long len = count(e.shape) * dtype.bytes();
+            long len = count(e.shape) * e.dtype.bytes();
             ObjectNode t = header.putObject(e.name);
-            t.put("dtype", dtype.name());
+            t.put("dtype", e.dtype.name());
             var s = t.putArray("shape");
             for (long d : e.shape) s.add(d);
             t.putArray("data_offsets").add(offset).add(offset + len);
@@ -66,6 +81,15 @@ public final class SafetensorsWriter {
             out.write(len.array());
             out.write(padded);
             for (Entry e : entries) {
+                if (e.raw != null) {
+                    byte[] raw = e.raw.bytes();
+                    if (raw.length != count(e.shape) * e.dtype.bytes()) {
+                        throw new IllegalStateException(e.name + ": " + raw.length + " bytes for shape of " + count(e.shape) + " x " + e.dtype);
+                    }
+                    out.write(raw);
+                    continue;
+                }
+                TensorDtype dtype = e.dtype;
                 float[] v = e.source.values();
                 if (v.length != count(e.shape)) {
                     throw new IllegalStateException(e.name + ": " + v.length + " values for shape of " + count(e.shape));
@@ -75,6 +99,7 @@ public final class SafetensorsWriter {
                     case F32 -> buf.asFloatBuffer().put(v);
                     case F16 -> { for (float f : v) buf.putShort(TensorDtype.floatToHalf(f)); }
                     case BF16 -> { for (float f : v) buf.putShort(TensorDtype.floatToBf16(f)); }
+                    default -> throw new IllegalStateException("float data cannot be written as " + dtype);
                 }
                 out.write(buf.array());
             }

@@ -1,8 +1,14 @@
 package io.r1stream.engine.model;
 
-/** Element types r1stream reads from safetensors, with their safetensors spelling and size in bytes. */
+/**
+ * Element types r1stream reads from safetensors, with their safetensors spelling and size in bytes. F32, F16
+ * and BF16 hold dense weights; I32 holds GPTQ/AWQ packed codes and zero points; F8_E4M3 holds FP8
+ * block-scaled weights; U8 holds raw bytes.
+ */
 public enum TensorDtype {
-    F32(4), F16(2), BF16(2);
+    F32(4), F16(2), BF16(2), I32(4), 
+    /** FP8 e4m3fn (DeepSeek-V3/R1 and FP8 checkpoints): scaled by the tensor's {@code _scale_inv} blocks. */
+    F8_E4M3(1), U8(1);
 
     private final int bytes;
 
@@ -10,12 +16,15 @@ public enum TensorDtype {
 
     public int bytes() { return bytes; }
 
+    /** True for the dtypes dense (unquantized) weight matrices are stored in. */
+    public boolean isFloat() { return this == F32 || this == F16 || this == BF16; }
+
     public static TensorDtype parse(String safetensorsName, String tensor, Object file) {
         try {
             return valueOf(safetensorsName);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(file + ": tensor '" + tensor + "' has dtype " + safetensorsName
-                    + "; r1stream reads F32, F16 and BF16 checkpoints");
+                    + "; r1stream reads F32, F16 and BF16 checkpoints (and the I32 / F8_E4M3 tensors of GPTQ, AWQ and FP8 ones)");
         }
     }
 

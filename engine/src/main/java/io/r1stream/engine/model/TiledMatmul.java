@@ -27,17 +27,20 @@ final class TiledMatmul {
         int o = from;
         for (; o + 4 <= to; o += 4) {
             int b = 0;
-            for (; b + 4 <= batch; b += 4) block4x4F32(w, in, out, x, y, o, b);
-            for (; b < batch; b++) block4x1F32(w, in, out, x, y, o, b);
+            for (; b + 4 <= batch; b += 4) block4x4F32(w, o * in, in, out, x, y, o, b);
+            for (; b < batch; b++) block4x1F32(w, o * in, in, out, x, y, o, b);
         }
         if (o < to) VectorKernels.matmulF32(w, in, out, x, batch, y, o, to);
     }
 
-    /** Weight rows o..o+3 times activation rows b..b+3. */
-    private static void block4x4F32(float[] w, int in, int out, float[] x, float[] y, int o, int b) {
+    /**
+     * Weight rows o..o+3 (starting at {@code wBase} in w, rows {@code in} apart) times activation rows b..b+3.
+     * The quantized formats call it on a tile of 4 rows dequantized to float32.
+     */
+    static void block4x4F32(float[] w, int wBase, int in, int out, float[] x, float[] y, int o, int b) {
         int step = F.length();
         int upper = in - in % step;
-        int w0 = o * in, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in;
+        int w0 = wBase, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in;
         int x0 = b * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
         FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F), a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F), a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F), a23 = FloatVector.zero(F), a30 = FloatVector.zero(F), a31 = FloatVector.zero(F), a32 = FloatVector.zero(F), a33 = FloatVector.zero(F);
         int i = 0;
@@ -124,10 +127,10 @@ final class TiledMatmul {
     }
 
     /** Weight rows o..o+3 times activation row b (decoding at batch 1 lands here). */
-    private static void block4x1F32(float[] w, int in, int out, float[] x, float[] y, int o, int b) {
+    static void block4x1F32(float[] w, int wBase, int in, int out, float[] x, float[] y, int o, int b) {
         int step = F.length();
         int upper = in - in % step;
-        int w0 = o * in, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in, x0 = b * in;
+        int w0 = wBase, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in, x0 = b * in;
         FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
         int i = 0;
         for (; i < upper; i += step) {

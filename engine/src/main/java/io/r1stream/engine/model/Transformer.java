@@ -9,8 +9,8 @@ import java.util.List;
 /**
  * The Qwen2 / Llama decoder forward pass on CPU, in llama2.c order, over a batch of sequences at once.
  * All new tokens of all sequences in a step form one matrix of rows (T = total new tokens), so every weight
- * matrix is read once per step however many sequences decode (continuous batching); attention runs per
- * token over that token's own sequence's cached K/V.
+ * matrix is read once per step however many sequences decode (continuous batching); attention runs over
+ * each sequence's own cached K/V, blocks of its new tokens at a time ({@link TiledAttention}).
  *
  * <p>Not thread-safe: one engine loop drives it. Matmuls and attention fan out over {@link MatmulThreads}.
  */
@@ -20,6 +20,8 @@ public final class Transformer implements ForwardPass {
     private final MatmulThreads threads;
     private final Rope rope;
     private final KvLayout kvLayout;
+    private final TiledAttention attention;
+    private final StepBuffers buffers = new StepBuffers();
 
     public Transformer(ModelWeights weights, MatmulThreads threads, int kvBlockTokens) {
         this.c = weights.config();
@@ -27,6 +29,7 @@ public final class Transformer implements ForwardPass {
         this.threads = threads;
         this.rope = new Rope(c);
         this.kvLayout = new KvLayout(c.numLayers(), c.kvDim(), kvBlockTokens);
+        this.attention = new TiledAttention(c, kvLayout);
     }
 
     @Override public ModelConfig config() { return c; }
@@ -50,12 +53,13 @@ public final class Transformer implements ForwardPass {
         final int T = total;
 
         // Per-row bookkeeping: which step and position each of the T rows is.
-        int[] rowStep = new int[T];
-        int[] rowPos = new int[T];
-        float[] cos = new float[T * hd / 2], sin = new float[T * hd / 2]; // (T, headDim/2)
-        float[] x = new float[T * h];                                     // (T, hidden) residual stream
+        StepBuffers buf = buffers.forRows(T, c);
+        int[] rowStep = buf.rowStep;
+        int[] rowPos = buf.rowPos;
+        float[] cos = buf.cos, sin = buf.sin; // (T, headDim/2)
+        float[] x = buf.x;                    // (T, hidden) residual stream
         int r = 0;
-        float[] cosTmp = new float[hd / 2], sinTmp = new float[hd / 2];
+        float[] cosTmp = buf.cosTmp, sinTmp = buf.sinTmp;
         for (int si = 0; si < steps.size(); si++) {
             SequenceStep s = steps.get(si);
             int start = s.kv().length();
@@ -69,12 +73,29 @@ public final class Transformer implements ForwardPass {
             }
         }
 
-        float[] xb = new float[T * h];          // (T, hidden) normed input
-        float[] qkv = new float[T * qkvOut];    // (T, qDim + 2 kvDim)
-        float[] att = new float[T * qDim];      // (T, qDim) attention output
-        float[] proj = new float[T * h];        // (T, hidden)
-        float[] gateUp = new float[T * 2 * inter]; // (T, 2 intermediate)
-        float[] act = new float[T * inter];     // (T, intermediate)
+        // Attention work items: blocks of up to QUERY_BLOCK consecutive rows of one sequence, ordered
+        // first, last, second, second-to-last, ... so the threads' contiguous slices cost about the same
+        // (a later block of a prefill attends to more positions).
+        int[] blockRow0 = buf.blockRow0, blockLen = buf.blockLen;
+        int nBlocks = 0;
+        for (int si = 0, row0 = 0; si < steps.size(); si++) {
+            int n = steps.get(si).tokens().length;
+            for (int j = 0; j < n; j += TiledAttention.QUERY_BLOCK, nBlocks++) {
+                blockRow0[nBlocks] = row0 + j;
+                blockLen[nBlocks] = Math.min(TiledAttention.QUERY_BLOCK, n - j);
+            }
+            row0 += n;
+        }
+        int[] blockOrder = buf.blockOrder;
+        for (int i = 0, lo = 0, hi = nBlocks - 1; i < nBlocks; i++) blockOrder[i] = (i % 2 == 0) ? lo++ : hi--;
+        final int blocks = nBlocks;
+
+        float[] xb = buf.xb;         // (T, hidden) normed input
+        float[] qkv = buf.qkv;       // (T, qDim + 2 kvDim)
+        float[] att = buf.att;       // (T, qDim) attention output
+        float[] proj = buf.proj;     // (T, hidden)
+        float[] gateUp = buf.gateUp; // (T, 2 intermediate)
+        float[] act = buf.act;       // (T, intermediate)
         float eps = (float) c.rmsNormEps();
 
         for (int l = 0; l < c.numLayers(); l++) {
@@ -98,10 +119,11 @@ public final class Transformer implements ForwardPass {
                 System.arraycopy(qkv, base + qDim + kvDim, block.v(), off, kvDim);
             }
             final int layer = l;
-            threads.forRows(T * c.numKvHeads(), 1, (from, to) -> {
+            threads.forRows(blocks * c.numKvHeads(), 1, (from, to) -> {
                 for (int i = from; i < to; i++) {
-                    int t = i / c.numKvHeads(), kvHead = i % c.numKvHeads();
-                    attend(layer, steps.get(rowStep[t]).kv(), rowPos[t], qkv, t * qkvOut, kvHead, att, t * qDim);
+                    int b = blockOrder[i / c.numKvHeads()], kvHead = i % c.numKvHeads(), t0 = blockRow0[b];
+                    attention.attend(layer, steps.get(rowStep[t0]).kv(), rowPos[t0], blockLen[b], qkv, t0 * qkvOut, qkvOut,
+                            kvHead, att, t0 * qDim, qDim);
                 }
             });
             lw.o().apply(att, T, proj);
@@ -145,53 +167,16 @@ public final class Transformer implements ForwardPass {
         int vocab = c.vocabSize();
         float[] logits = new float[wanted * vocab];
         w.lmHead().apply(normed, wanted, logits);
+        if (wanted == 1) { // the common decode case: the logits array is the result
+            result[which[0]] = logits;
+            return result;
+        }
         for (int i = 0; i < wanted; i++) {
             float[] one = new float[vocab];
             System.arraycopy(logits, i * vocab, one, 0, vocab);
             result[which[i]] = one;
         }
         return result;
-    }
-
-    /**
-     * Causal attention at position pos over positions [0, pos] of its sequence, for the query heads that
-     * share one KV head (grouped-query attention): each cached K and V row is read once for the whole group.
-     *
-     * @param qBase   offset of this token's concatenated query heads in q
-     * @param outBase offset of this token's (qDim) output row
-     */
-    private void attend(int layer, KvSequence seq, int pos, float[] q, int qBase, int kvHead, float[] out, int outBase) {
-        int hd = c.headDim(), bt = kvLayout.blockTokens(), group = c.kvGroup();
-        int firstHead = kvHead * group;
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        float[][] scores = new float[group][pos + 1]; // (group, positions)
-        for (int p = 0; p <= pos; p++) {
-            float[] k = seq.block(p).k();
-            int kOff = kvLayout.offset(layer, p % bt) + kvHead * hd;
-            for (int g = 0; g < group; g++) {
-                scores[g][p] = VectorKernels.dot(q, qBase + (firstHead + g) * hd, k, kOff, hd) * scale;
-            }
-        }
-        for (int g = 0; g < group; g++) {
-            float[] sc = scores[g];
-            float max = Float.NEGATIVE_INFINITY;
-            for (int p = 0; p <= pos; p++) max = Math.max(max, sc[p]);
-            float sum = 0;
-            for (int p = 0; p <= pos; p++) {
-                sc[p] = (float) Math.exp(sc[p] - max);
-                sum += sc[p];
-            }
-            float inv = 1f / sum;
-            for (int p = 0; p <= pos; p++) sc[p] *= inv;
-            java.util.Arrays.fill(out, outBase + (firstHead + g) * hd, outBase + (firstHead + g + 1) * hd, 0f);
-        }
-        for (int p = 0; p <= pos; p++) {
-            float[] v = seq.block(p).v();
-            int vOff = kvLayout.offset(layer, p % bt) + kvHead * hd;
-            for (int g = 0; g < group; g++) {
-                VectorKernels.axpy(scores[g][p], v, vOff, out, outBase + (firstHead + g) * hd, hd);
-            }
-        }
     }
 
     /** out[row] = x[row] / rms(x[row]) * weight, for rows [0, rows). */
@@ -207,5 +192,39 @@ public final class Transformer implements ForwardPass {
     private static float[] slice(float[] src, int off, int n, float[] dst) {
         System.arraycopy(src, off, dst, 0, n);
         return dst;
+    }
+
+    /**
+     * Activation buffers reused across steps (grown to the largest step seen, never shrunk), so a decode step
+     * allocates only its logits. Array lengths may exceed what a step uses; every used element is written
+     * before it is read.
+     */
+    private static final class StepBuffers {
+        int rows = -1;
+        int[] rowStep, rowPos, blockRow0, blockLen, blockOrder;
+        float[] cos, sin, cosTmp, sinTmp, x, xb, qkv, att, proj, gateUp, act;
+
+        StepBuffers forRows(int t, ModelConfig c) {
+            if (t <= rows) return this;
+            int hd = c.headDim(), h = c.hiddenSize(), inter = c.intermediateSize(), qkvOut = c.qDim() + 2 * c.kvDim();
+            rowStep = new int[t];
+            rowPos = new int[t];
+            blockRow0 = new int[t];
+            blockLen = new int[t];
+            blockOrder = new int[t];
+            cos = new float[t * hd / 2];
+            sin = new float[t * hd / 2];
+            cosTmp = new float[hd / 2];
+            sinTmp = new float[hd / 2];
+            x = new float[t * h];
+            xb = new float[t * h];
+            qkv = new float[t * qkvOut];
+            att = new float[t * c.qDim()];
+            proj = new float[t * h];
+            gateUp = new float[t * 2 * inter];
+            act = new float[t * inter];
+            rows = t;
+            return this;
+        }
     }
 }

@@ -26,9 +26,17 @@ public final class ModelGenerator {
     }
 
     public static Path create(Spec spec, Path dir) {
+        if (spec.arch() == Architecture.DEEPSEEK_V3) { // its own shapes and tensor layout (model.gen.DeepseekV3Generator)
+            return DeepseekV3Generator.create(new DeepseekV3Generator.Spec(
+                    spec.size() == ModelSize.SMALL ? DeepseekV3Size.SMALL : DeepseekV3Size.TINY, spec.dtype(), 0, true, true,
+                    spec.seed(), spec.shards(), false), dir);
+        }
         try {
             Files.createDirectories(dir);
-            String torchDtype = switch (spec.dtype()) { case F32 -> "float32"; case F16 -> "float16"; case BF16 -> "bfloat16"; };
+            String torchDtype = switch (spec.dtype()) { case F32 -> "float32"; case F16 -> "float16"; case BF16 -> "bfloat16";
+                case F8_E4M3 -> throw new IllegalArgumentException("FP8 weights are generated for --arch deepseek_v3 (--fp8)"); 
+                default -> throw new IllegalArgumentException("generated weights are stored as f32, f16 or bf16, not " + spec.dtype()); };
+
             ModelConfig c = spec.size().config(spec.arch(), torchDtype);
             TokenizerSpec tok = TokenizerGenerator.write(dir, spec.size().bpeVocab());
             if (tok.totalTokens() > c.vocabSize()) {

@@ -222,7 +222,7 @@ class DjlTransformerTest {
     }
 
     private static String torchDtype(TensorDtype d) {
-        return switch (d) { case F32 -> "float32"; case F16 -> "float16"; case BF16 -> "bfloat16"; };
+        return switch (d) { case F32 -> "float32"; case F16 -> "float16"; case BF16 -> "bfloat16"; default -> throw new IllegalArgumentException(d.name()); };
     }
 
     private static int[] concat(int[] a, int[] b) {

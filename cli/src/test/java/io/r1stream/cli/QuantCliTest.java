@@ -1,0 +1,73 @@
+package io.r1stream.cli;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static io.r1stream.cli.CliTest.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** model create --quant, model quantize, --weight-format int8|q4 and bench quality as a user runs them. */
+class QuantCliTest {
+    @TempDir static Path tmp;
+    static Path model;
+
+    @BeforeAll
+    static void createModel() {
+        model = tmp.resolve("tiny");
+        CliTest.Run r = run("model", "create", "--size", "tiny", "--seed", "4", "--out", model.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+    }
+
+    @Test
+    void aGeneratedGptqCheckpointLoadsAndGenerates() throws Exception {
+        Path q = tmp.resolve("gptq");
+        CliTest.Run c = run("model", "create", "--size", "tiny", "--seed", "4", "--quant", "gptq", "--bits", "4", "--group-size", "32",
+                "--desc-act", "--out", q.toString());
+        assertThat(c.exit()).as(c.err()).isZero();
+        assertThat(c.out()).contains("gptq 4-bit");
+        assertThat(Files.readString(q.resolve("config.json"))).contains("\"quant_method\" : \"gptq\"", "\"desc_act\" : true");
+        assertThat(Files.exists(q.resolve("tokenizer.json"))).isTrue();
+        assertThat(Files.exists(tmp.resolve("gptq.dense-tmp"))).isFalse();
+        CliTest.Run g = run("generate", "--model", q.toString(), "--prompt", "hi", "--max-tokens", "4", "--temperature", "0");
+        assertThat(g.exit()).as(g.err()).isZero();
+        assertThat(g.out()).contains("tokens/s");
+    }
+
+    @Test
+    void aQuantizedCheckpointGeneratesWhatQuantizingAtLoadGenerates() {
+        Path q = tmp.resolve("q4");
+        CliTest.Run w = run("model", "quantize", "--in", model.toString(), "--out", q.toString(), "--format", "q4");
+        assertThat(w.exit()).as(w.err()).isZero();
+        String[] gen = {"generate", "--prompt", "Why is the sky blue?", "--max-tokens", "8", "--temperature", "0", "--json"};
+        CliTest.Run saved = run(concat(gen, "--model", q.toString()));
+        CliTest.Run atLoad = run(concat(gen, "--model", model.toString(), "--weight-format", "q4"));
+        assertThat(saved.exit()).as(saved.err()).isZero();
+        assertThat(saved.out().replaceAll("\"(ttft_ms|tokens_per_second)\":[0-9.eE+-]+", ""))
+                .isEqualTo(atLoad.out().replaceAll("\"(ttft_ms|tokens_per_second)\":[0-9.eE+-]+", ""));
+    }
+
+    @Test
+    void benchQualityPrintsOneRowPerFormat() {
+        CliTest.Run r = run("bench", "quality", "--model", model.toString(), "--formats", "int8,q4;keep=lm_head", "--prompts", "1", "--positions", "3");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("mean KL", "int8 |", "q4:keep=lm_head |");
+    }
+
+    @Test
+    void badFormatsSayWhatToUse() {
+        assertThat(run("generate", "--model", model.toString(), "--prompt", "x", "--weight-format", "q5").err())
+                .contains("weight format 'q5' is not one of f32, bf16, int8, q4");
+        assertThat(run("model", "quantize", "--in", model.toString(), "--out", tmp.resolve("z").toString(), "--format", "bf16").err())
+                .contains("must be int8 or q4");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}

@@ -1,0 +1,46 @@
+package io.r1stream.engine.model;
+
+/**
+ * An 8-bit weight matrix (out, in): one byte per weight plus a float32 scale (and optionally a zero point)
+ * per group of inputs, a quarter of float32's bytes. Codes are held signed (code - 128) so symmetric
+ * matrices need no zero point at all; zero points are held minus 128 to match.
+ */
+public final class Int8Linear extends GroupQuantLinear {
+    private final byte[] q; // (out, in) code - 128
+
+    Int8Linear(QuantizedMatrix m, MatmulThreads threads) {
+        super(m, shiftedZeros(m), threads);
+        if (m.bits() != 8) throw new IllegalArgumentException("Int8Linear needs 8-bit codes, got " + m.bits());
+        if (!supports(m.in(), m.group())) throw new IllegalArgumentException("in " + m.in() + " and group " + m.group() + " must be multiples of " + QuantKernels.L);
+        byte[] codes = m.codes();
+        this.q = new byte[codes.length];
+        for (int i = 0; i < codes.length; i++) q[i] = (byte) ((codes[i] & 0xff) - 128);
+    }
+
+    /** Shapes the vector kernel handles: whole float vectors per group. */
+    static boolean supports(int in, int group) { return in % QuantKernels.L == 0 && (group % QuantKernels.L == 0 || group == in); }
+
+    /** null when every zero point is the symmetric 128 (the kernel then skips the zero-point term). */
+    private static float[] shiftedZeros(QuantizedMatrix m) {
+        if (m.zeros() == null) return null;
+        float[] z = new float[m.zeros().length];
+        boolean allMid = true;
+        for (int i = 0; i < z.length; i++) {
+            z[i] = m.zeros()[i] - 128f;
+            allMid &= z[i] == 0f;
+        }
+        return allMid ? null : z;
+    }
+
+    @Override public long weightBytes() { return q.length + scaleBytes(); }
+
+    @Override
+    protected void kernel(float[] x, int batch, float[] y, int from, int to) {
+        QuantKernels.matmulInt8(q, scales, zeros, group, in, out, x, batch, y, from, to);
+    }
+
+    @Override
+    protected void dequantRow(int r, float[] tmp, int off) {
+        QuantKernels.dequantInt8Row(q, scales, zeros, group, in, groups, r, tmp, off);
+    }
+}
