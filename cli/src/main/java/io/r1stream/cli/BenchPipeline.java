@@ -44,7 +44,8 @@ final class BenchPipeline implements Callable<Integer> {
     @Option(names = "--parallelism", defaultValue = "1", description = "job parallelism (default: ${DEFAULT-VALUE})") int parallelism;
     @Option(names = "--dir", defaultValue = ".r1stream/bench-pipeline", description = "working folder (default: ${DEFAULT-VALUE})") Path dir;
 
-    record Figures(double seconds, int results, long tokens) {
+    /** @param ttftMs time to first token of each conversation's first turn, ms (bare: first token; pipeline: first delta) */
+    record Figures(double seconds, int results, long tokens, List<Double> ttftMs, List<Double> resultMs) {
         double resultsPerSecond() { return results / seconds; }
         double tokensPerSecond() { return tokens / seconds; }
     }
@@ -63,7 +64,20 @@ final class BenchPipeline implements Callable<Integer> {
         System.out.printf("bare engine              | %7d | %7.1f | %9.2f | %8.1f%n", bare.results, bare.seconds, bare.resultsPerSecond(), bare.tokensPerSecond());
         System.out.printf("Kafka+Flink %-12s | %7d | %7.1f | %9.2f | %8.1f%n", delivery, pipe.results, pipe.seconds, pipe.resultsPerSecond(), pipe.tokensPerSecond());
         System.out.printf("pipeline keeps %.0f%% of the bare engine's tokens/s%n", 100 * pipe.tokensPerSecond() / bare.tokensPerSecond());
+        // first turns only: all of them start at t0 on both paths (later turns wait for the previous answer)
+        System.out.printf("time to first token of the %d first turns, from produce (pipeline) or submit (bare), ms:%n", conversations);
+        System.out.println("seen by                                   |     p50 |     p95");
+        printTtft("bare engine, first token", bare.ttftMs());
+        printTtft("deltas topic consumer, first delta", pipe.ttftMs());
+        printTtft("results consumer (read_committed), answer", pipe.resultMs());
+        System.out.printf("deltas TTFT / bare TTFT: p50 %.2fx, p95 %.2fx (results delivery %s)%n",
+                Stats.percentile(pipe.ttftMs(), 50) / Stats.percentile(bare.ttftMs(), 50),
+                Stats.percentile(pipe.ttftMs(), 95) / Stats.percentile(bare.ttftMs(), 95), delivery);
         return 0;
+    }
+
+    private static void printTtft(String what, List<Double> ms) {
+        System.out.printf("%-41s | %7.0f | %7.0f%n", what, Stats.percentile(ms, 50), Stats.percentile(ms, 95));
     }
 
     private String message(int conversation, int turn) {
@@ -75,6 +89,8 @@ final class BenchPipeline implements Callable<Integer> {
         // one thread per conversation: the common pool has only (cores - 1) threads and would serialize them
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(conversations);
         try (Engines.EngineHandle h = Engines.acquire(options)) {
+            java.util.concurrent.atomic.AtomicLong[] firstToken = new java.util.concurrent.atomic.AtomicLong[conversations];
+            for (int c = 0; c < conversations; c++) firstToken[c] = new java.util.concurrent.atomic.AtomicLong();
             long t0 = System.nanoTime();
             List<CompletableFuture<long[]>> chains = new ArrayList<>();
             for (int c = 0; c < conversations; c++) {
@@ -85,8 +101,11 @@ final class BenchPipeline implements Callable<Integer> {
                     for (int t = 0; t < turns; t++) {
                         history.add(ChatMessage.user(message(conv, t)));
                         SamplingParams p = new SamplingParams(0.6, 0, 0.95, 7L * conv + t, maxTokens, List.of());
+                        boolean firstTurn = t == 0;
                         GenerationResult r = h.engine().submit(new GenerationRequest("b-" + conv + "-" + t, "bare-" + conv,
-                                h.model().chatPrompt(null, history), p)).result().join();
+                                h.model().chatPrompt(null, history), p), (id, d) -> {
+                                    if (firstTurn) firstToken[conv].compareAndSet(0, System.nanoTime());
+                                }).result().join();
                         tokens += r.completionTokens();
                         history.add(ChatMessage.assistant(r.text()));
                     }
@@ -94,7 +113,9 @@ final class BenchPipeline implements Callable<Integer> {
                 }, pool));
             }
             long tokens = chains.stream().mapToLong(f -> f.join()[0]).sum();
-            return new Figures((System.nanoTime() - t0) / 1e9, conversations * turns, tokens);
+            List<Double> ttft = new ArrayList<>();
+            for (java.util.concurrent.atomic.AtomicLong f : firstToken) ttft.add((f.get() - t0) / 1e6);
+            return new Figures((System.nanoTime() - t0) / 1e9, conversations * turns, tokens, ttft, List.of());
         } finally {
             pool.shutdown();
         }
@@ -105,11 +126,11 @@ final class BenchPipeline implements Callable<Integer> {
         Path run = dir.resolve("run-" + System.currentTimeMillis());
         Files.createDirectories(run);
         try (LocalKafkaBroker kafka = LocalKafkaBroker.start(0, run.resolve("kafka"))) {
-            kafka.createTopics(Map.of("prompts", 4, "results", 4, "prompts.dlq", 1, "metrics", 1));
+            kafka.createTopics(Map.of("prompts", 4, "results", 4, "prompts.dlq", 1, "metrics", 1, "deltas", 4));
             ChatJobOptions o = ChatJobOptions.builder(modelDir).bootstrapServers(kafka.bootstrapServers())
                     .checkpointDir(run.resolve("checkpoints").toAbsolutePath().toString()).checkpointInterval(org.apache.flink.util.TimeUtils.parseDuration(checkpointInterval))
                     .delivery(delivery.equals("exactly-once") ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
-                    .parallelism(parallelism).build();
+                    .deltasTopic("deltas").parallelism(parallelism).build();
             Configuration conf = ChatJob.configuration(o);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
             ChatJob.build(env, o);
@@ -123,15 +144,28 @@ final class BenchPipeline implements Callable<Integer> {
                     records.add(new String[]{"pipe-" + c, ResultsTopics.prompt("p-" + c + "-" + t, "pipe-" + c, message(c, t), maxTokens, 7L * c + t)});
                 }
             }
-            long t0 = System.nanoTime();
-            ResultsTopics.send(kafka.bootstrapServers(), "prompts", records);
-            List<ChatResult> results = new ArrayList<>();
-            ResultsTopics.read(kafka.bootstrapServers(), records.size() + 1, Duration.ofMinutes(30), results::add, d -> {});
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            job.cancel().get();
-            job.getJobExecutionResult().handle((r, e) -> null).get();
-            long tokens = results.stream().filter(r -> !r.requestId().equals("warm")).mapToLong(r -> r.usage().completionTokens()).sum();
-            return new Figures(seconds, (int) results.stream().filter(r -> !r.requestId().equals("warm")).count(), tokens);
+            Map<String, Long> resultSeen = new java.util.concurrent.ConcurrentHashMap<>();
+            try (DeltaWatch deltas = DeltaWatch.start(kafka.bootstrapServers(), "deltas")) {
+                long t0 = System.nanoTime();
+                ResultsTopics.send(kafka.bootstrapServers(), "prompts", records);
+                List<ChatResult> results = new ArrayList<>();
+                ResultsTopics.read(kafka.bootstrapServers(), records.size() + 1, Duration.ofMinutes(30), r -> {
+                    resultSeen.putIfAbsent(r.requestId(), System.nanoTime());
+                    results.add(r);
+                }, d -> {});
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                List<Double> ttft = new ArrayList<>(), resultMs = new ArrayList<>();
+                for (int c = 0; c < conversations; c++) {
+                    String id = "p-" + c + "-0";
+                    ttft.add((deltas.firstSeen(id, Duration.ofSeconds(10)) - t0) / 1e6);
+                    resultMs.add((resultSeen.get(id) - t0) / 1e6);
+                }
+                job.cancel().get();
+                job.getJobExecutionResult().handle((r, e) -> null).get();
+                long tokens = results.stream().filter(r -> !r.requestId().equals("warm")).mapToLong(r -> r.usage().completionTokens()).sum();
+                return new Figures(seconds, (int) results.stream().filter(r -> !r.requestId().equals("warm")).count(), tokens, ttft, resultMs);
+            }
         }
     }
+
 }

@@ -27,7 +27,8 @@ import java.util.concurrent.CountDownLatch;
 /**
  * {@code r1stream demo}: everything on this machine. A local KRaft broker, a generated model, the chat job in
  * a local Flink with the web UI, a few multi-turn conversations (and one malformed record for the
- * dead-letter topic); prints each answer with its latency and KV source, then a summary.
+ * dead-letter topic); prints the tokens of each answer as they are generated (the deltas topic, lines starting with
+ * {@code ~}), each answer with its latency and KV source once its checkpoint commits it, then a summary.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Start a local Kafka broker, a local Flink (web UI) and a generated model; send a few multi-turn conversations and print the answers.")
@@ -51,11 +52,12 @@ public final class DemoCommand implements Callable<Integer> {
         }
         Path run = dir.resolve("run-" + System.currentTimeMillis());
         try (LocalKafkaBroker kafka = LocalKafkaBroker.start(0, run.resolve("kafka"))) {
-            kafka.createTopics(Map.of("prompts", 4, "results", 4, "prompts.dlq", 1, "metrics", 1));
+            kafka.createTopics(Map.of("prompts", 4, "results", 4, "prompts.dlq", 1, "metrics", 1, "deltas", 4));
             System.out.println("demo: Kafka (KRaft) on " + kafka.bootstrapServers());
             ChatJobOptions o = ChatJobOptions.builder(model.toAbsolutePath()).bootstrapServers(kafka.bootstrapServers())
                     .checkpointDir(run.resolve("checkpoints").toAbsolutePath().toString()).checkpointInterval(Duration.ofSeconds(2))
-                    .kvTier(KvStateTier.EVERY_TURN).parallelism(2).metricsWindow(Duration.ofSeconds(5)).build();
+                    .kvTier(KvStateTier.EVERY_TURN).parallelism(2).metricsWindow(Duration.ofSeconds(5))
+                    .deltasTopic("deltas").build();
             Configuration conf = ChatJob.configuration(o);
             conf.set(RestOptions.PORT, webUiPort);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
@@ -63,8 +65,16 @@ public final class DemoCommand implements Callable<Integer> {
             JobClient job = env.executeAsync("r1stream-chat-demo");
             System.out.println("demo: Flink web UI on http://localhost:" + webUiPort + " (job " + job.getJobID() + ")");
 
-            int expected = send(kafka.bootstrapServers());
-            List<ChatResult> results = collect(kafka.bootstrapServers(), expected, Duration.ofSeconds(180));
+            long sent = System.nanoTime();
+            List<ChatResult> results;
+            int expected;
+            // tokens as they are generated (deltas topic, at once), then each answer once its checkpoint commits (results)
+            try (DeltaWatch tokens = DeltaWatch.start(kafka.bootstrapServers(), "deltas", d -> System.out.printf(
+                    "  ~ %s turn %d +%.0f ms%s: %s%n", d.conversationId(), d.turn(), (System.nanoTime() - sent) / 1e6,
+                    d.last() ? " (final)" : "", oneLine(d.reasoningContent() + d.content())))) {
+                expected = send(kafka.bootstrapServers());
+                results = collect(kafka.bootstrapServers(), expected, Duration.ofSeconds(180));
+            }
             summarize(results, expected);
             if (keepRunning) {
                 System.out.println("demo: running; produce to 'prompts' on " + kafka.bootstrapServers() + ", Ctrl-C to stop");

@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "DeepSeek-R1-family LLM inference inside Apache Flink.",
         subcommands = {ModelCommand.class, GenerateCommand.class, LogitsCommand.class, BenchCommand.class, KafkaCommand.class, ChatJobCommand.class, DemoCommand.class, SummarizeCommand.class,
                 ServeCommand.class,
+                SqlCommand.class,
                 CommandLine.HelpCommand.class})
 public final class R1stream {
 

@@ -27,15 +27,18 @@ final class ResultsTopics {
                 RecordJson.toJson(message), maxTokens, seed);
     }
 
-    /** Sends (key, value) records to a topic, waiting for each acknowledgement. */
+    /** Sends (key, value) records to a topic, then waits for every acknowledgement. */
     static void send(String bootstrap, String topic, List<String[]> keyValues) throws Exception {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            // all sent before any acknowledgement is awaited: prompts produced together arrive together
+            List<java.util.concurrent.Future<?>> acks = new ArrayList<>();
             for (String[] kv : keyValues) {
                 byte[] key = kv[0] == null ? null : kv[0].getBytes(StandardCharsets.UTF_8);
-                producer.send(new ProducerRecord<>(topic, key, kv[1].getBytes(StandardCharsets.UTF_8))).get();
+                acks.add(producer.send(new ProducerRecord<>(topic, key, kv[1].getBytes(StandardCharsets.UTF_8))));
             }
+            for (java.util.concurrent.Future<?> a : acks) a.get();
         }
     }
 

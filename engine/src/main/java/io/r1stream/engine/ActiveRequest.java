@@ -16,6 +16,7 @@ final class ActiveRequest implements ScheduledWork {
     final StopCondition stop;
     final Detokenizer detokenizer;
     final StringBuilder text = new StringBuilder();
+    int streamed;           // chars of text handed to the listener; the rest is held back (may begin a stop string)
     KvSequence kv;
     private int[] tokens;   // prompt then generated, the sequence the KV must cover; capacity doubles
     private int length;     // tokens in use
@@ -53,6 +54,9 @@ final class ActiveRequest implements ScheduledWork {
         tokens[length++] = token;
         generated++;
     }
+
+    /** The last generated token id, or -1 before the first. */
+    int lastToken() { return generated == 0 ? -1 : tokens[length - 1]; }
 
     int[] outputTokens() {
         return Arrays.copyOfRange(tokens, request.promptTokens().length, length);

@@ -209,6 +209,7 @@ public final class BatchingEngine implements InferenceEngine {
         }
         float[][] logits = model.forward(steps);
         metrics.steps.increment();
+        metrics.batchPeak.accumulateAndGet(steps.size(), Math::max);
         for (int i = 0; i < shares.size(); i++) {
             if (logits[i] != null) emit(shares.get(i).work(), logits[i]);
         }
@@ -353,28 +354,48 @@ public final class BatchingEngine implements InferenceEngine {
         int stopAt = r.stop.stopIndex(r.text.toString(), before - r.stop.holdBack());
         if (stopAt >= 0) {
             r.text.setLength(stopAt);
-            if (stopAt > before && !notify(r, token, delta.substring(0, stopAt - before))) return;
+            if (!stream(r, token, stopAt)) return;
             finish(r, FinishReason.STOP, null);
             return;
         }
-        if (!notify(r, token, delta)) return;
+        // text that may be the start of a stop string is held back until later tokens decide (never streamed if it is)
+        if (!stream(r, token, r.text.length() - r.stop.partialStopSuffix(r.text))) return;
         if (r.stop.reachedLength(r.generated) || r.length() >= model.config().maxPositionEmbeddings()) {
             finish(r, FinishReason.LENGTH, null);
         }
     }
 
-    /** Streams a token; a listener that throws ends its own request with the reason, not the batch. */
-    private boolean notify(ActiveRequest r, int token, String delta) {
+    /**
+     * Hands the listener the text of {@code r} up to {@code upTo} not yet streamed (once per token, maybe empty).
+     * A listener that throws ends its own request with the reason, not the batch; then this returns false.
+     */
+    private boolean stream(ActiveRequest r, int token, int upTo) {
+        int from = r.streamed;
+        r.streamed = Math.max(from, upTo);
         try {
-            r.listener.onToken(token, delta);
+            r.listener.onToken(token, r.text.substring(from, r.streamed));
             return true;
         } catch (Throwable e) {
+            r.streamed = r.text.length(); // nothing more for this listener
             finish(r, FinishReason.ERROR, "token listener failed: " + e);
             return false;
         }
     }
 
     private void finish(ActiveRequest r, FinishReason reason, String error) {
+        // held-back text that turned out not to begin a stop string: the deltas add up to the result's text
+        if (r.streamed < r.text.length()) {
+            int from = r.streamed;
+            r.streamed = r.text.length();
+            try {
+                r.listener.onToken(r.lastToken(), r.text.substring(from));
+            } catch (Throwable e) {
+                if (reason != FinishReason.ERROR) {
+                    reason = FinishReason.ERROR;
+                    error = "token listener failed: " + e;
+                }
+            }
+        }
         running.remove(r);
         String conv = r.request.conversationId();
         List<KvChunk> chunks = List.of();

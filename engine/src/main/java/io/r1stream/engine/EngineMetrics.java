@@ -29,6 +29,8 @@ public final class EngineMetrics {
     private final Map<KvSource, LongAdder> prefixCacheHits = new EnumMap<>(KvSource.class);
     public final AtomicLong running = new AtomicLong();           // r1stream_num_requests_running
     public final AtomicLong waiting = new AtomicLong();           // r1stream_num_requests_waiting
+    /** Most sequences ever in one forward step (how much batching the workload got); for tests and benchmarks. */
+    public final AtomicLong batchPeak = new AtomicLong();
     public final AtomicLong kvBlocksUsed = new AtomicLong();
     public final AtomicLong kvBlocksTotal = new AtomicLong();
     public final AtomicLong kvBlocksRetained = new AtomicLong();  // held by idle conversations between turns

@@ -6,7 +6,15 @@ package io.r1stream.engine;
  */
 @FunctionalInterface
 public interface TokenListener {
-    /** @param textDelta the text this token completed (may be empty while a UTF-8 character is incomplete) */
+    /**
+     * Called once per generated token, and once more at the end when held-back text remains. The deltas of one
+     * request, concatenated, are exactly the result's text: text that may begin a stop string is held back until
+     * later tokens decide, so a stop string (or its first characters) is never streamed.
+     *
+     * @param tokenId   the token just generated (the last one, for the final call)
+     * @param textDelta text that became final with this token (may be empty: an incomplete UTF-8 character, or
+     *                  characters held back as a possible stop string)
+     */
     void onToken(int tokenId, String textDelta);
 
     TokenListener NONE = (id, delta) -> {};

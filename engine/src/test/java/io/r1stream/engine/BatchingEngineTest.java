@@ -178,6 +178,42 @@ class BatchingEngineTest {
         }
     }
 
+    /**
+     * Regression: the streaming path used to hand the listener a stop string's first characters (those in the
+     * token before the one that completes it) before the stop was recognised. Now text that may begin a stop
+     * string is held back, and the deltas add up to exactly the result's text.
+     */
+    @Test
+    void aStopStringSplitAcrossTokensIsNeverStreamed() {
+        try (BatchingEngine e = engine(1, 64 * EngineOptions.MIB)) {
+            GenerationResult free = run(e, "f", null, prompt(5, 3), 6);
+            String t1 = "<" + free.outputTokens()[1] + ">", t2 = "<" + free.outputTokens()[2] + ">";
+            String stop = t1.substring(t1.length() - 2) + t2.substring(0, 2); // e.g. "3><4": ends token 1, starts token 2
+            StringBuilder streamed = new StringBuilder();
+            SamplingParams p = new SamplingParams(0, 0, 1, null, 6, List.of(stop));
+            GenerationResult stopped = e.submit(new GenerationRequest("s", null, prompt(5, 3), p),
+                    (id, delta) -> streamed.append(delta)).result().join();
+            assertThat(stopped.finishReason()).isEqualTo(FinishReason.STOP);
+            assertThat(stopped.text()).isEqualTo(free.text().substring(0, free.text().indexOf(stop)));
+            assertThat(streamed.toString()).isEqualTo(stopped.text()).doesNotContain(stop.substring(0, 2));
+        }
+    }
+
+    @Test
+    void heldBackTextThatIsNoStopIsStreamedAndTheDeltasAddUpToTheText() {
+        try (BatchingEngine e = engine(1, 64 * EngineOptions.MIB)) {
+            List<String> deltas = new ArrayList<>();
+            // every token's text ends with ">", the start of this stop string, so each one is held until the next
+            SamplingParams p = new SamplingParams(0, 0, 1, null, 5, List.of("><never"));
+            GenerationResult r = e.submit(new GenerationRequest("h", null, prompt(5, 3), p), (id, d) -> deltas.add(d)).result().join();
+            assertThat(r.finishReason()).isEqualTo(FinishReason.LENGTH);
+            assertThat(String.join("", deltas)).isEqualTo(r.text());
+            assertThat(deltas.get(0)).doesNotEndWith(">");
+            assertThat(deltas).hasSize(6); // one per token, and the final release of the last ">"
+            assertThat(deltas.get(5)).isEqualTo(">");
+        }
+    }
+
     @Test
     void eosIdEndsGenerationWithStop() {
         int eos;

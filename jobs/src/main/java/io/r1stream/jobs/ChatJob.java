@@ -16,6 +16,7 @@ import io.r1stream.connectors.records.DeadLetter;
 import io.r1stream.connectors.records.MetricsWindow;
 import io.r1stream.connectors.records.PromptRequest;
 import io.r1stream.operators.ConversationOperator;
+import io.r1stream.operators.TurnDeltas;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -151,8 +152,13 @@ public final class ChatJob {
 
         SingleOutputStreamOperator<ChatResult> results = ConversationOperator.applyTo(
                 prompts.keyBy(PromptRequest::conversationId, Types.STRING),
-                o.engineFactory(), o.conversationOptions());
+                o.engineFactory(), o.conversationOptions(), o.deltaOptions());
         results.uid("conversations").name("conversations");
+        if (o.deltasTopic() != null) { // at-least-once, outside the checkpoint's transaction: tokens visible at once
+            results.getSideOutput(TurnDeltas.DELTAS)
+                    .sinkTo(KafkaTopology.deltaSink(o.bootstrapServers(), o.deltasTopic(), o.kafkaProperties()))
+                    .uid("deltas-sink").name("deltas-sink");
+        }
 
         DataStream<DeadLetter> deadLetters = prompts.getSideOutput(ParsePrompts.DEAD_LETTERS)
                 .union(results.getSideOutput(ConversationOperator.DEAD_LETTERS));

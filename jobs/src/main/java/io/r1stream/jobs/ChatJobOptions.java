@@ -6,6 +6,7 @@ import io.r1stream.engine.EngineOptions;
 import io.r1stream.operators.ContextPolicy;
 import io.r1stream.operators.ConversationOptions;
 import io.r1stream.operators.EngineFactory;
+import io.r1stream.operators.DeltaOptions;
 import io.r1stream.operators.KvStateTier;
 import io.r1stream.operators.SharedEngineFactory;
 import io.r1stream.operators.remote.RemoteEngineFactory;
@@ -82,6 +83,10 @@ import java.util.function.BiConsumer;
  *   <tr><td>--context-policy</td><td>drop-oldest</td><td>drop-oldest | error: a conversation outgrowing the context</td></tr>
  *   <tr><td>--dedup-window</td><td>32</td><td>answered request ids remembered per conversation (duplicates get the
  *       stored answer)</td></tr>
+ *   <tr><td>--deltas-topic</td><td>(none: off)</td><td>partial answers while they are generated, written at once
+ *       (at-least-once, outside the checkpoint's transaction), keyed by conversation_id</td></tr>
+ *   <tr><td>--delta-interval, --delta-tokens</td><td>50ms, 0</td><td>coalescing: a delta at most every interval, or
+ *       after this many tokens (0 = no token limit); the first text of a turn goes out at once</td></tr>
  *   <tr><td>--max-tokens-limit, --default-max-tokens, --max-message-chars</td><td>4096, 1024, 32768</td><td>prompt
  *       validation (PromptLimits): largest accepted max_tokens, max_tokens when absent, longest message</td></tr>
  *   <tr><td>--backend</td><td>local</td><td>local (the in-process engine) | openai (OpenAI-compatible endpoints: vLLM,
@@ -144,6 +149,14 @@ public final class ChatJobOptions {
         return r == null ? new SharedEngineFactory(engine()) : new RemoteEngineFactory(r, engine().modelDir());
     }
 
+    /** Null when deltas are off. */
+    public String deltasTopic() { return (String) v.get("deltas-topic"); }
+    public DeltaOptions deltaOptions() {
+        Duration interval = (Duration) v.get("delta-interval");
+        int tokens = (Integer) v.get("delta-tokens");
+        return deltasTopic() == null ? new DeltaOptions(false, interval, tokens) : DeltaOptions.every(interval, tokens);
+    }
+
     /** Kafka client properties for the source and the sinks (may hold secrets: never print the values). */
     @SuppressWarnings("unchecked")
     public Properties kafkaProperties() {
@@ -194,6 +207,8 @@ public final class ChatJobOptions {
         d.put("dedup-window", 32);
         d.put("prompt-limits", PromptLimits.defaults());
         d.put("kafka-properties", Map.of());
+        d.put("delta-interval", Duration.ofMillis(50));
+        d.put("delta-tokens", 0);
         return new Builder(d);
     }
 
@@ -334,6 +349,9 @@ public final class ChatJobOptions {
         SETTERS.put("max-tokens-limit", (b, s) -> b.promptLimits(b.promptLimits().withMaxTokensLimit(parseInt("max-tokens-limit", s))));
         SETTERS.put("default-max-tokens", (b, s) -> b.promptLimits(b.promptLimits().withDefaultMaxTokens(parseInt("default-max-tokens", s))));
         SETTERS.put("max-message-chars", (b, s) -> b.promptLimits(b.promptLimits().withMaxMessageChars(parseInt("max-message-chars", s))));
+        SETTERS.put("deltas-topic", Builder::deltasTopic);
+        SETTERS.put("delta-interval", (b, s) -> b.set("delta-interval", parseDuration("delta-interval", s)));
+        SETTERS.put("delta-tokens", (b, s) -> b.set("delta-tokens", parseInt("delta-tokens", s)));
         SETTERS.put("kafka-property", (b, s) -> { throw new AssertionError("handled in fromArgs"); });
         SETTERS.put("kafka-properties", (b, s) -> { throw new AssertionError("handled in fromArgs"); });
     }
@@ -420,6 +438,12 @@ public final class ChatJobOptions {
         /** Turns go to OpenAI-compatible endpoints instead of the in-process engine. */
         public Builder remoteBackend(RemoteOptions r) { v.put("remote-backend", Objects.requireNonNull(r)); return this; }
         public Builder kafkaProperties(Map<String, String> p) { v.put("kafka-properties", Map.copyOf(p)); return this; }
+        /** Partial answers to this topic while they are generated; null = off. */
+        public Builder deltasTopic(String topic) {
+            if (topic == null || topic.isBlank()) v.remove("deltas-topic");
+            else v.put("deltas-topic", topic);
+            return this;
+        }
         /** Any option by its flag name (typed value), for the less common ones. */
         public Builder set(String flag, Object value) { v.put(flag, Objects.requireNonNull(value)); return this; }
 
@@ -449,6 +473,7 @@ public final class ChatJobOptions {
             }
             ChatJobOptions o = new ChatJobOptions(v);
             o.conversationOptions(); // validates
+            o.deltaOptions();
             DeliverySafety.check(o);
             return o;
         }

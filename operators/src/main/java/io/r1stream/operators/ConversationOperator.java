@@ -99,6 +99,7 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
 
     private final EngineFactory engineFactory;
     private final ConversationOptions options;
+    private final DeltaOptions deltaOptions;
 
     private transient EngineFactory.Session session;
     private transient InferenceEngine engine;
@@ -118,16 +119,29 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
     private transient Set<String> engineHasKv;
 
     public ConversationOperator(EngineFactory engineFactory, ConversationOptions options) {
+        this(engineFactory, options, DeltaOptions.OFF);
+    }
+
+    /** @param deltas partial answers to {@link TurnDeltas#DELTAS} while turns are generated (off: none) */
+    public ConversationOperator(EngineFactory engineFactory, ConversationOptions options, DeltaOptions deltas) {
         this.engineFactory = engineFactory;
         this.options = options;
+        this.deltaOptions = deltas;
     }
 
     /** Applies the operator to prompts keyed by conversation id; dead letters via {@link #DEAD_LETTERS}. */
     public static SingleOutputStreamOperator<ChatResult> applyTo(KeyedStream<PromptRequest, String> prompts,
                                                                  EngineFactory engineFactory,
                                                                  ConversationOptions options) {
+        return applyTo(prompts, engineFactory, options, DeltaOptions.OFF);
+    }
+
+    /** The same, with partial answers on {@link TurnDeltas#DELTAS} when {@code deltas} is enabled. */
+    public static SingleOutputStreamOperator<ChatResult> applyTo(KeyedStream<PromptRequest, String> prompts,
+                                                                 EngineFactory engineFactory, ConversationOptions options,
+                                                                 DeltaOptions deltas) {
         return prompts.transform("conversations", TypeInformation.of(ChatResult.class),
-                new ConversationOperator(engineFactory, options));
+                new ConversationOperator(engineFactory, options, deltas));
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -369,8 +383,9 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
         int retain = codec.reusablePrefix(conv.system(), conv.withUserMessage(req.message()), prompt);
         InEngine handle = new InEngine(key, req.requestId(), System.currentTimeMillis(), kv.exportFrom());
         running.put(key, handle);
+        if (deltaOptions.enabled()) handle.deltas = newTurnDeltas(req, conv.userTurns() + 1, handle.submitMillis);
         Completion completion = engine.submit(new GenerationRequest(req.requestId(), key, prompt, sampling, retain,
-                kv.exportFrom()), TokenListener.NONE);
+                kv.exportFrom()), handle.deltas != null ? handle.deltas : TokenListener.NONE);
         await(key, req, handle, completion);
     }
 
@@ -403,6 +418,12 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
         });
     }
 
+    private TurnDeltas newTurnDeltas(PromptRequest req, int turnNumber, long attempt) {
+        return new TurnDeltas(req.requestId(), req.conversationId(), turnNumber, attempt, deltaOptions,
+                r -> mailbox.execute(r::run, "deltas of %s", req.requestId()),
+                d -> output.collect(TurnDeltas.DELTAS, new StreamRecord<>(d)));
+    }
+
     /** On the task thread: record the turn, emit its result, start the conversation's next turn. */
     private void onFinished(InEngine handle, GenerationResult result, Throwable error) throws Exception {
         if (running.get(handle.conversationId) != handle) return; // cancelled by close()
@@ -423,6 +444,7 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
         }
         double waitMs = Math.max(0, handle.submitMillis - turn.arrivalMillis());
         ChatResult chat = toChatResult(req, turnNumber, result, waitMs, turn.lagMillis());
+        if (handle.deltas != null) handle.deltas.finish(chat.finishReason().wireName());
         output.collect(new StreamRecord<>(chat));
         answered.remember(chat);
         metrics.record(result, waitMs, turn.lagMillis());
@@ -502,6 +524,7 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
         final int exportFrom; // where the KV chunks of its result start (what state held at submit)
         final AtomicBoolean done = new AtomicBoolean();
         volatile Completion completion;
+        TurnDeltas deltas; // null when deltas are off
 
         InEngine(String conversationId, String requestId, long submitMillis, int exportFrom) {
             this.conversationId = conversationId;

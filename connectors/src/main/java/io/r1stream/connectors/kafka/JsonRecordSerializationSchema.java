@@ -3,6 +3,7 @@ package io.r1stream.connectors.kafka;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.r1stream.connectors.records.ChatDelta;
 import io.r1stream.connectors.records.ChatResult;
 import io.r1stream.connectors.records.DeadLetter;
 import io.r1stream.connectors.records.MetricsWindow;
@@ -44,6 +45,11 @@ public final class JsonRecordSerializationSchema<T> implements KafkaRecordSerial
     /** {@link ChatResult}s, keyed by {@code conversation_id}. */
     public static JsonRecordSerializationSchema<ChatResult> chatResults(String topic) {
         return new JsonRecordSerializationSchema<>(topic, ChatResult::conversationId);
+    }
+
+    /** {@link ChatDelta}s, keyed by {@code conversation_id} (a conversation's deltas keep their order). */
+    public static JsonRecordSerializationSchema<ChatDelta> chatDeltas(String topic) {
+        return new JsonRecordSerializationSchema<>(topic, ChatDelta::conversationId);
     }
 
     /** {@link DeadLetter}s, without a key. */

@@ -1,5 +1,6 @@
 package io.r1stream.connectors.kafka;
 
+import io.r1stream.connectors.records.ChatDelta;
 import io.r1stream.connectors.records.ChatResult;
 import io.r1stream.connectors.records.DeadLetter;
 import io.r1stream.connectors.records.MetricsWindow;
@@ -115,6 +116,21 @@ public final class KafkaTopology {
     }
 
     /** {@link DeadLetter}s to {@code topic}. See {@link #sink}. */
+    /**
+     * The deltas sink: always at-least-once, outside the checkpoint's transaction, so a consumer sees tokens while
+     * they are generated instead of after the next checkpoint; records are sent at once (no batching delay).
+     */
+    public static KafkaSink<ChatDelta> deltaSink(String bootstrapServers, String topic, Properties clientProperties) {
+        requireBootstrapServers(bootstrapServers);
+        return KafkaSink.<ChatDelta>builder()
+                .setKafkaProducerConfig(copy(clientProperties))
+                .setBootstrapServers(bootstrapServers)
+                .setRecordSerializer(JsonRecordSerializationSchema.chatDeltas(topic))
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .setProperty(ProducerConfig.LINGER_MS_CONFIG, "0")
+                .build();
+    }
+
     public static KafkaSink<DeadLetter> deadLetterSink(String bootstrapServers, String topic,
                                                        DeliveryGuarantee guarantee, String transactionalIdPrefix) {
         return sink(bootstrapServers, JsonRecordSerializationSchema.deadLetters(topic), guarantee,

@@ -34,6 +34,30 @@ public final class StopCondition {
         return best;
     }
 
+    /**
+     * Length of the longest suffix of {@code text} that is a proper prefix of a stop string: those characters may
+     * become a stop once more text arrives, so a streaming caller holds them back. 0 without stop strings.
+     */
+    public int partialStopSuffix(CharSequence text) {
+        int best = 0;
+        int n = text.length();
+        for (String s : stops) {
+            for (int len = Math.min(s.length() - 1, n); len > best; len--) {
+                if (endsWith(text, s, len)) {
+                    best = len;
+                    break;
+                }
+            }
+        }
+        return best;
+    }
+
+    private static boolean endsWith(CharSequence text, String stop, int len) {
+        int off = text.length() - len;
+        for (int i = 0; i < len; i++) if (text.charAt(off + i) != stop.charAt(i)) return false;
+        return true;
+    }
+
     /** Longest stop string: text within this many chars of the end may still become a stop (hold it back when streaming). */
     public int holdBack() {
         int n = 0;
