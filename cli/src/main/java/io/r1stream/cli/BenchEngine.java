@@ -46,7 +46,7 @@ final class BenchEngine implements Callable<Integer> {
     public Integer call() {
         System.out.println(MachineInfo.describe());
         System.out.println("load average at start: " + loadAverage());
-        List<String> fs = formats == null ? List.of(engine.weights) : formats.stream().map(f -> f.replace(';', ':')).toList();
+        List<String> fs = formats == null ? List.of(engine.weights) : BenchQuality.joinFormats(formats);
         if (gguf != null && gguf.size() != fs.size()) throw new IllegalArgumentException("--gguf needs one file (or '-') per format: " + fs.size() + " formats, " + gguf.size() + " files");
         if (gguf != null && llamaBench == null) throw new IllegalArgumentException("--gguf needs --llama-bench PATH");
         List<List<Sample>> ours = new ArrayList<>(), peer = new ArrayList<>();
