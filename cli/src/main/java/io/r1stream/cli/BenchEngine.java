@@ -52,7 +52,7 @@ final class BenchEngine implements Callable<Integer> {
         ModelConfig peek = ModelConfig.read(engine.options().modelPath());
         if (peek.architecture() == io.r1stream.engine.model.Architecture.DEEPSEEK_V3) return deepseekV3();
         System.out.println("load average at start: " + loadAverage());
-        List<String> fs = formats == null ? List.of(engine.weights) : formats.stream().map(f -> f.replace(';', ':')).toList();
+        List<String> fs = formats == null ? List.of(engine.weights) : BenchQuality.joinFormats(formats);
         if (gguf != null && gguf.size() != fs.size()) throw new IllegalArgumentException("--gguf needs one file (or '-') per format: " + fs.size() + " formats, " + gguf.size() + " files");
         if (gguf != null && llamaBench == null) throw new IllegalArgumentException("--gguf needs --llama-bench PATH");
         List<List<Sample>> ours = new ArrayList<>(), peer = new ArrayList<>();

@@ -29,7 +29,7 @@ final class BenchQuality implements Callable<Integer> {
     @Override
     public Integer call() {
         System.out.println(MachineInfo.describe());
-        List<String> fs = formats == null ? List.of(engine.weights) : formats.stream().map(f -> f.replace(';', ':')).toList();
+        List<String> fs = formats == null ? List.of(engine.weights) : joinFormats(formats);
         EngineOptions base = engine.options().withWeightFormat(baseline);
         try (LoadedModel b = LoadedModel.load(base)) {
             System.out.printf("model: %s, baseline %s (%s), %d thread(s), %d prompts x %d tokens, %d positions each%n", b.dir().getFileName(),
@@ -37,14 +37,31 @@ final class BenchQuality implements Callable<Integer> {
             System.out.println("format | bytes/token | positions | max |logit diff| | mean KL (nats) | greedy agreement | positions/s | baseline positions/s (each prompt's prefill included)");
             for (String f : fs) {
                 try (LoadedModel c = LoadedModel.load(engine.options().withWeightFormat(f))) {
+                    // warm-up: the JIT compiles the kernels before anything is timed
+                    LogitAgreement.measure(b.transformer(), c.transformer(), b.tokenizer().vocabSize(), 1, promptTokens, 4, 1);
                     LogitAgreement a = LogitAgreement.measure(b.transformer(), c.transformer(), b.tokenizer().vocabSize(), prompts,
                             promptTokens, positions, 7);
-                    System.out.printf("%s | %.2f GB | %d | %.4f | %.2e | %.1f%% | %.1f | %.1f%n", f, c.transformer().weights().bytesReadPerToken() / 1e9,
+                    System.out.printf("%s | %.1f MB | %d | %.4f | %.2e | %.1f%% | %.1f | %.1f%n", f, c.transformer().weights().bytesReadPerToken() / 1e6,
                             a.positions(), a.maxAbsDiff(), a.meanKl(), 100 * a.greedyAgreement(),
                             a.positions() / a.candidateSeconds(), a.positions() / a.baselineSeconds());
                 }
             }
         }
         return 0;
+    }
+
+    /**
+     * --formats split on commas, re-joined where a keep= list had commas of its own ("q4;keep=lm_head,down_proj"
+     * arrives as two items); ';' becomes ':' (the option separator, which picocli would not mind either).
+     */
+    static List<String> joinFormats(List<String> items) {
+        java.util.ArrayList<String> out = new java.util.ArrayList<>();
+        for (String item : items) {
+            String f = item.replace(';', ':');
+            boolean startsFormat = f.matches("(?i)(auto|f32|bf16|int8|q4)(:.*)?");
+            if (!startsFormat && !out.isEmpty() && out.get(out.size() - 1).contains("keep=")) out.set(out.size() - 1, out.get(out.size() - 1) + "," + f);
+            else out.add(f);
+        }
+        return out;
     }
 }

@@ -52,9 +52,9 @@ class QuantCliTest {
 
     @Test
     void benchQualityPrintsOneRowPerFormat() {
-        CliTest.Run r = run("bench", "quality", "--model", model.toString(), "--formats", "int8,q4;keep=lm_head", "--prompts", "1", "--positions", "3");
+        CliTest.Run r = run("bench", "quality", "--model", model.toString(), "--formats", "int8,q4;keep=lm_head,down_proj", "--prompts", "1", "--positions", "3");
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.out()).contains("mean KL", "int8 |", "q4:keep=lm_head |");
+        assertThat(r.out()).contains("mean KL", "int8 |", "q4:keep=lm_head,down_proj |");
     }
 
     @Test
