@@ -29,42 +29,21 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ConversationOperatorTest {
 
-    private final List<KeyedOneInputStreamOperatorTestHarness<String, PromptRequest, ChatResult>> harnesses = new ArrayList<>();
-    private final List<FakeEngine> engines = new ArrayList<>();
+    private final OperatorRig rig = new OperatorRig();
 
     @AfterEach
-    void closeAll() throws Exception {
-        for (var h : harnesses) h.close();
-        for (FakeEngine e : engines) e.close();
-    }
+    void closeAll() throws Exception { rig.close(); }
 
-    private FakeEngine engine(TestInfo info, String suffix) {
-        FakeEngine e = FakeEngine.create(info.getDisplayName() + suffix);
-        engines.add(e);
-        return e;
-    }
+    private FakeEngine engine(TestInfo info, String suffix) { return rig.engine(info, suffix); }
 
     private KeyedOneInputStreamOperatorTestHarness<String, PromptRequest, ChatResult> harness(
             FakeEngine engine, ConversationOptions options, OperatorSubtaskState restoreFrom) throws Exception {
-        var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new ConversationOperator(FakeEngine.factory(engine.name), options),
-                PromptRequest::conversationId, Types.STRING);
-        harnesses.add(h);
-        if (restoreFrom != null) h.initializeState(restoreFrom);
-        h.open();
-        return h;
+        return rig.harness(engine, options, restoreFrom);
     }
 
-    private static PromptRequest prompt(String conv, String id, String message) {
-        return new PromptRequest(id, conv, message, null, 8, 0.0, 1.0, 0, 7L, List.of());
-    }
+    private static PromptRequest prompt(String conv, String id, String message) { return OperatorRig.prompt(conv, id, message); }
 
-    /** Runs the mails the engine's completions posted (what the task's mailbox loop does in a job). */
-    private static void drain(KeyedOneInputStreamOperatorTestHarness<?, ?, ?> h) throws Exception {
-        TaskMailbox mailbox = h.getTaskMailbox();
-        Optional<Mail> mail;
-        while ((mail = mailbox.tryTake(TaskMailbox.MIN_PRIORITY)).isPresent()) mail.get().run();
-    }
+    private static void drain(KeyedOneInputStreamOperatorTestHarness<?, ?, ?> h) throws Exception { OperatorRig.drain(h); }
 
     private static List<ChatResult> results(KeyedOneInputStreamOperatorTestHarness<String, PromptRequest, ChatResult> h) {
         return h.extractOutputValues();
@@ -141,7 +120,7 @@ class ConversationOperatorTest {
 
         OperatorSubtaskState snapshot = h.snapshot(1L, 1L);
         // the task fails here: the operator is closed without finish(), its turns still in flight
-        harnesses.remove(h);
+        rig.harnesses.remove(h);
         h.getOperator().close();
 
         FakeEngine after = engine(info, "-after");

@@ -29,44 +29,21 @@ import static org.assertj.core.api.Assertions.assertThat;
  * prefix), and a conversation that outgrows the context drops its oldest turns instead of being rejected.
  */
 class ConversationReliabilityTest {
-    private final List<KeyedOneInputStreamOperatorTestHarness<String, PromptRequest, ChatResult>> harnesses = new ArrayList<>();
-    private final List<FakeEngine> engines = new ArrayList<>();
+    private final OperatorRig rig = new OperatorRig();
 
     @AfterEach
-    void closeAll() throws Exception {
-        for (var h : harnesses) {
-            for (FakeEngine e : engines) e.finishAll();
-            drain(h);
-            h.close();
-        }
-        for (FakeEngine e : engines) e.close();
-    }
+    void closeAll() throws Exception { rig.close(); }
 
-    private FakeEngine engine(TestInfo info, String suffix) {
-        FakeEngine e = FakeEngine.create(info.getDisplayName() + suffix);
-        engines.add(e);
-        return e;
-    }
+    private FakeEngine engine(TestInfo info, String suffix) { return rig.engine(info, suffix); }
 
     private KeyedOneInputStreamOperatorTestHarness<String, PromptRequest, ChatResult> harness(
             FakeEngine engine, ConversationOptions options, OperatorSubtaskState restoreFrom) throws Exception {
-        var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new ConversationOperator(FakeEngine.factory(engine.name), options), PromptRequest::conversationId, Types.STRING);
-        harnesses.add(h);
-        if (restoreFrom != null) h.initializeState(restoreFrom);
-        h.open();
-        return h;
+        return rig.harness(engine, options, restoreFrom);
     }
 
-    private static PromptRequest prompt(String conv, String id, String message) {
-        return new PromptRequest(id, conv, message, null, 8, 0.0, 1.0, 0, 7L, List.of());
-    }
+    private static PromptRequest prompt(String conv, String id, String message) { return OperatorRig.prompt(conv, id, message); }
 
-    private static void drain(KeyedOneInputStreamOperatorTestHarness<?, ?, ?> h) throws Exception {
-        TaskMailbox mailbox = h.getTaskMailbox();
-        Optional<Mail> mail;
-        while ((mail = mailbox.tryTake(TaskMailbox.MIN_PRIORITY)).isPresent()) mail.get().run();
-    }
+    private static void drain(KeyedOneInputStreamOperatorTestHarness<?, ?, ?> h) throws Exception { OperatorRig.drain(h); }
 
     private static List<DeadLetter> deadLetters(KeyedOneInputStreamOperatorTestHarness<String, PromptRequest, ChatResult> h) {
         var q = h.getSideOutput(ConversationOperator.DEAD_LETTERS);
@@ -188,7 +165,7 @@ class ConversationReliabilityTest {
         assertThat(deadLetters(h)).isEmpty();
 
         var strict = harness(engine(info, "-strict"), ConversationOptions.defaults().withContextPolicy(ContextPolicy.ERROR), null);
-        FakeEngine e2 = engines.get(1);
+        FakeEngine e2 = rig.engines.get(1);
         strict.processElement(prompt("d", "d1", twenty), 0);
         e2.finish("d1", "a");
         drain(strict);
