@@ -46,7 +46,7 @@ import java.util.function.BiConsumer;
  *   <tr><td>--threads</td><td>1</td><td>engine matmul threads</td></tr>
  *   <tr><td>--kv-budget-mib, --host-kv-budget-mib</td><td>512, 256</td><td>engine / host KV memory, MiB</td></tr>
  *   <tr><td>--max-running, --max-tokens-per-step</td><td>32, 512</td><td>engine batch limits</td></tr>
- *   <tr><td>--weight-format</td><td>auto</td><td>auto | f32 | bf16</td></tr>
+ *   <tr><td>--weight-format</td><td>auto</td><td>auto | f32 | bf16 | int8 | q4 (with options, see the README)</td></tr>
  *   <tr><td>--checkpoint-dir</td><td>(none: in JobManager memory)</td><td>checkpoint storage URI or path;
  *       retained on cancellation</td></tr>
  *   <tr><td>--checkpoint-interval</td><td>10s</td><td>also the extra latency of exactly-once results</td></tr>
