@@ -79,7 +79,10 @@ final class LocalFlinkCluster implements AutoCloseable {
         // every process takes the first free port of the range: JobManager 9249, TaskManagers 9250, 9251, ...
         overrides.put("metrics.reporter.prom.port", "9249-9259");
         overrides.put("heartbeat.timeout", "10000");
-        // spread the job's slots over both TaskManagers, so killing either one hits running subtasks
+        // spread the job's slots over both TaskManagers, so killing either one hits running subtasks: one slot per
+        // TaskManager makes it certain (the load-balance mode only tries, and lost the race when a TaskManager's
+        // slots registered late: both subtasks on one process, no r1stream metrics on the other's port)
+        overrides.put("taskmanager.numberOfTaskSlots", "1");
         overrides.put("taskmanager.load-balance.mode", "SLOTS");
         overrides.put("io.tmp.dirs", work.resolve("tmp").toString());
         overrides.put("web.tmpdir", work.resolve("web").toString());
