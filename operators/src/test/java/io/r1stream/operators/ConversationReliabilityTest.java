@@ -21,6 +21,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import static io.r1stream.operators.OperatorRig.drain;
+import static io.r1stream.operators.OperatorRig.prompt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -34,17 +36,6 @@ class ConversationReliabilityTest {
     @AfterEach
     void closeAll() throws Exception { rig.close(); }
 
-    private FakeEngine engine(TestInfo info, String suffix) { return rig.engine(info, suffix); }
-
-    private KeyedOneInputStreamOperatorTestHarness<String, PromptRequest, ChatResult> harness(
-            FakeEngine engine, ConversationOptions options, OperatorSubtaskState restoreFrom) throws Exception {
-        return rig.harness(engine, options, restoreFrom);
-    }
-
-    private static PromptRequest prompt(String conv, String id, String message) { return OperatorRig.prompt(conv, id, message); }
-
-    private static void drain(KeyedOneInputStreamOperatorTestHarness<?, ?, ?> h) throws Exception { OperatorRig.drain(h); }
-
     private static List<DeadLetter> deadLetters(KeyedOneInputStreamOperatorTestHarness<String, PromptRequest, ChatResult> h) {
         var q = h.getSideOutput(ConversationOperator.DEAD_LETTERS);
         return q == null ? List.of() : q.stream().map(StreamRecord::getValue).toList();
@@ -53,8 +44,8 @@ class ConversationReliabilityTest {
     /** Regression: a turn the engine never answers used to hold its conversation (and the idle timer) forever. */
     @Test
     void aStuckTurnTimesOutAsAnErrorResultTheNextTurnRunsAndTheConversationCanExpire(TestInfo info) throws Exception {
-        FakeEngine engine = engine(info, "");
-        var h = harness(engine, ConversationOptions.defaults().withTurnTimeout(Duration.ofSeconds(5))
+        FakeEngine engine = rig.engine(info, "");
+        var h = rig.harness(engine, ConversationOptions.defaults().withTurnTimeout(Duration.ofSeconds(5))
                 .withIdleTtl(Duration.ofSeconds(60)), null);
         h.setProcessingTime(0);
         h.processElement(prompt("c", "stuck", "hello"), 0);
@@ -81,8 +72,8 @@ class ConversationReliabilityTest {
     /** Regression: an unbounded list of waiting turns per conversation. */
     @Test
     void turnsPastTheWaitingLimitBecomeQueueFullDeadLetters(TestInfo info) throws Exception {
-        FakeEngine engine = engine(info, "");
-        var h = harness(engine, ConversationOptions.defaults().withMaxWaitingTurns(2), null);
+        FakeEngine engine = rig.engine(info, "");
+        var h = rig.harness(engine, ConversationOptions.defaults().withMaxWaitingTurns(2), null);
         for (int i = 1; i <= 5; i++) h.processElement(prompt("c", "r" + i, "message " + i), 0);
         assertThat(deadLetters(h)).extracting(DeadLetter::errorType)
                 .containsExactly(DeadLetter.ErrorType.CONVERSATION_QUEUE_FULL, DeadLetter.ErrorType.CONVERSATION_QUEUE_FULL);
@@ -97,8 +88,8 @@ class ConversationReliabilityTest {
     /** Regression: an upstream duplicate (same request_id) used to become a second turn. */
     @Test
     void aDuplicateRequestIdIsNotASecondTurnAndGetsTheSameResultAgain(TestInfo info) throws Exception {
-        FakeEngine engine = engine(info, "");
-        var h = harness(engine, ConversationOptions.defaults(), null);
+        FakeEngine engine = rig.engine(info, "");
+        var h = rig.harness(engine, ConversationOptions.defaults(), null);
         h.processElement(prompt("c", "r1", "hello"), 0);
         h.processElement(prompt("c", "r1", "hello"), 0); // duplicate while in flight: ignored
         engine.finish("r1", "think</think>hi");
@@ -120,9 +111,9 @@ class ConversationReliabilityTest {
      */
     @Test
     void everyTurnAppendsOnlyTheNewReusablePrefixAndARestoreOffersItContiguously(TestInfo info) throws Exception {
-        FakeEngine before = engine(info, "-before");
+        FakeEngine before = rig.engine(info, "-before");
         ConversationOptions options = ConversationOptions.defaults().withKvTier(KvStateTier.EVERY_TURN);
-        var h = harness(before, options, null);
+        var h = rig.harness(before, options, null);
         h.processElement(prompt("c", "c1", "one two"), 0);
         GenerationRequest first = before.request("c1");
         // FakeCodec: the next turn's prompt shares all of this prompt, none of the answer
@@ -137,8 +128,8 @@ class ConversationReliabilityTest {
         drain(h);
         OperatorSubtaskState snapshot = h.snapshot(1L, 1L);
 
-        FakeEngine after = engine(info, "-after");
-        var restored = harness(after, options, snapshot);
+        FakeEngine after = rig.engine(info, "-after");
+        var restored = rig.harness(after, options, snapshot);
         restored.processElement(prompt("c", "c3", "four"), 0);
         List<KvChunk> offered = after.imported.get("c");
         assertThat(offered).extracting(KvChunk::startPosition).containsExactly(0, first.retainTokens());
@@ -149,8 +140,8 @@ class ConversationReliabilityTest {
     /** Regression: a conversation that outgrew the context had every further turn rejected. */
     @Test
     void aConversationThatOutgrowsTheContextDropsItsOldestTurns(TestInfo info) throws Exception {
-        FakeEngine engine = engine(info, "");
-        var h = harness(engine, ConversationOptions.defaults(), null);
+        FakeEngine engine = rig.engine(info, "");
+        var h = rig.harness(engine, ConversationOptions.defaults(), null);
         String twenty = "w ".repeat(20);
         h.processElement(prompt("c", "r1", twenty), 0);
         engine.finish("r1", "a");
@@ -164,7 +155,7 @@ class ConversationReliabilityTest {
         assertThat(engine.request("r3").promptTokens().length + 8).isLessThanOrEqualTo(FakeCodec.CONTEXT);
         assertThat(deadLetters(h)).isEmpty();
 
-        var strict = harness(engine(info, "-strict"), ConversationOptions.defaults().withContextPolicy(ContextPolicy.ERROR), null);
+        var strict = rig.harness(rig.engine(info, "-strict"), ConversationOptions.defaults().withContextPolicy(ContextPolicy.ERROR), null);
         FakeEngine e2 = rig.engines.get(1);
         strict.processElement(prompt("d", "d1", twenty), 0);
         e2.finish("d1", "a");
