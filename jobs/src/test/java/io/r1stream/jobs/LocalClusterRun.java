@@ -91,7 +91,7 @@ public final class LocalClusterRun {
     static List<String> jobArgs(LocalKafkaBroker kafka, Path model, LocalFlinkCluster cluster) {
         return List.of("--bootstrap-servers", kafka.bootstrapServers(), "--model", model.toString(),
                 "--checkpoint-dir", cluster.checkpointDir().toUri().toString(), "--checkpoint-interval", "2s",
-                "--restart-delay", "1s", "--metrics-window", "2s", "--parallelism", "2");
+                "--restart-delay", "1s", "--restart-attempts", "100", "--metrics-window", "2s", "--parallelism", "2");
     }
 
     static Outcome failoverCheck(Path repo, Path work) throws Exception {
@@ -110,8 +110,16 @@ public final class LocalClusterRun {
             KafkaTestClient.awaitRecords(kafka, "results", ChatResult.class, l -> l.size() >= CONVERSATIONS, Duration.ofSeconds(120));
             long done = cluster.completedCheckpoints(job);
             LocalFlinkCluster.await("a checkpoint after batch 1", Duration.ofSeconds(30), () -> cluster.completedCheckpoints(job) > done);
+            // both TaskManagers' reporters show r1stream's metrics (retried for a while: a task restarted by a
+            // heartbeat timeout on a loaded machine re-registers its metrics when it runs again)
             Map<Integer, Integer> metricLines = new TreeMap<>();
-            cluster.scrapeR1streamMetrics().forEach((port, lines) -> metricLines.put(port, lines.size()));
+            long scrapeDeadline = System.nanoTime() + Duration.ofSeconds(45).toNanos();
+            do {
+                metricLines.clear();
+                cluster.scrapeR1streamMetrics().forEach((port, lines) -> metricLines.put(port, lines.size()));
+                if (metricLines.values().stream().filter(n -> n > 0).count() >= 2) break;
+                Thread.sleep(1000);
+            } while (System.nanoTime() < scrapeDeadline);
 
             // batch 2: second turns; kill -9 a TaskManager while they are being answered, then start it again
             KafkaTestClient.produce(kafka, "prompts", batch(2));
