@@ -85,12 +85,7 @@ final class BenchMultiturn implements Callable<Integer> {
             String id = (conv == null ? "off" : conv) + "-" + i;
             GenerationRequest req;
             if (reusableOnly && conv != null) {
-                List<ChatMessage> next = new ArrayList<>(history);
-                next.add(ChatMessage.assistant(""));
-                next.add(ChatMessage.user(""));
-                int[] after = m.chatPrompt(null, next);
-                int retain = 0;
-                while (retain < Math.min(after.length, prompt.length) && after[retain] == prompt[retain]) retain++;
+                int retain = io.r1stream.engine.tokenizer.ReusablePrefix.length(t -> m.chatPrompt(null, t), history, prompt);
                 req = new GenerationRequest(id, conv, prompt, p, retain, stored);
                 GenerationResult r = e.submit(req).result().join();
                 long bytes = r.kvChunks().stream().mapToLong(c -> c.sizeBytes()).sum();

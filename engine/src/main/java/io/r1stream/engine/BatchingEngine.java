@@ -452,7 +452,6 @@ public final class BatchingEngine implements InferenceEngine {
     private void updateGauges() {
         metrics.running.set(running.size());
         metrics.kvBlocksUsed.set(cache.pool().used());
-        metrics.kvBlocksRetained.set(cache.retainedBlocks());
         metrics.hostKvBytes.set(cache.host().bytes());
         metrics.hostKvEvictions.set(cache.evictions());
     }

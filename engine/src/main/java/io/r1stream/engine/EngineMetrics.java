@@ -33,7 +33,6 @@ public final class EngineMetrics {
     public final AtomicLong batchPeak = new AtomicLong();
     public final AtomicLong kvBlocksUsed = new AtomicLong();
     public final AtomicLong kvBlocksTotal = new AtomicLong();
-    public final AtomicLong kvBlocksRetained = new AtomicLong();  // held by idle conversations between turns
     public final AtomicLong hostKvBytes = new AtomicLong();
     /** Idle conversations moved from the engine tier to the host tier, so far. */
     public final AtomicLong hostKvEvictions = new AtomicLong();

@@ -21,18 +21,9 @@ public interface PromptCodec {
 
     /**
      * How many leading positions of {@code prompt} (the rendering of {@code turnsWithUser}) the conversation's
-     * next turn will share, whatever the answer: the common prefix with the rendering of the same turns followed
-     * by an empty answer and an empty next message. For DeepSeek-R1 that ends at this turn's
-     * {@code <｜Assistant｜>}: the answer's reasoning (and the generation prompt's {@code <think>}) never reach
-     * the next prompt, so KV past it is not worth keeping.
+     * next turn will share, whatever the answer ({@link io.r1stream.engine.tokenizer.ReusablePrefix}).
      */
     default int reusablePrefix(String system, List<ChatMessage> turnsWithUser, int[] prompt) {
-        List<ChatMessage> next = new java.util.ArrayList<>(turnsWithUser);
-        next.add(ChatMessage.assistant(""));
-        next.add(ChatMessage.user(""));
-        int[] after = render(system, next);
-        int n = Math.min(after.length, prompt.length), i = 0;
-        while (i < n && after[i] == prompt[i]) i++;
-        return i;
+        return io.r1stream.engine.tokenizer.ReusablePrefix.length(t -> render(system, t), turnsWithUser, prompt);
     }
 }

@@ -57,8 +57,10 @@ public final class TextTokenizer implements AutoCloseable {
                     + ": the model directory needs the Hugging Face tokenizer.json"
                     + " (generate one with TokenizerGenerator for test models)");
         }
-        Map<String, Integer> ids = readTokenIds(file);
-        List<String> added = readAddedTokens(file);
+        JsonNode json = readJson(file);
+        Map<String, Integer> ids = readTokenIds(file, json);
+        List<String> added = new ArrayList<>();
+        for (JsonNode a : json.path("added_tokens")) added.add(a.path("content").asText());
         HuggingFaceTokenizer hf;
         try {
             hf = HuggingFaceTokenizer.builder()
@@ -175,28 +177,20 @@ public final class TextTokenizer implements AutoCloseable {
         tokenizer.close();
     }
 
-    private static List<String> readAddedTokens(Path file) {
+    private static JsonNode readJson(Path file) {
         try {
-            List<String> out = new ArrayList<>();
-            for (JsonNode added : new ObjectMapper().readTree(file.toFile()).path("added_tokens")) {
-                out.add(added.path("content").asText());
-            }
-            return out;
-        } catch (IOException e) {
-            throw new TokenizerFormatException("Cannot parse " + file.toAbsolutePath() + " as JSON: " + e.getMessage(), e);
-        }
-    }
+            JsonNode root = new ObjectMapper().readTree(file.toFile());
+            return root == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : root; // empty file
 
-    // DJL 0.36 has no token -> id lookup, so read model.vocab and added_tokens ourselves.
-    private static Map<String, Integer> readTokenIds(Path file) {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(file.toFile());
         } catch (IOException e) {
             throw new TokenizerFormatException("Cannot parse " + file.toAbsolutePath() + " as JSON: "
                     + e.getMessage(), e);
         }
-        JsonNode vocab = root == null ? null : root.path("model").get("vocab");
+    }
+
+    // DJL 0.36 has no token -> id lookup, so read model.vocab and added_tokens ourselves.
+    private static Map<String, Integer> readTokenIds(Path file, JsonNode root) {
+        JsonNode vocab = root.path("model").get("vocab");
         if (vocab == null || !vocab.isObject()) {
             throw new TokenizerFormatException(file.toAbsolutePath() + " has no model.vocab object;"
                     + " expected a Hugging Face tokenizer.json with a BPE model");
