@@ -54,6 +54,10 @@ final class FaultProxy extends Handler.Abstract implements AutoCloseable {
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         requests.incrementAndGet();
         mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+        // a request stops counting before the bytes that let the client finish it are written: counting it down
+        // only after the last write raced with the client's next request (a false "3 in flight" for a bound of 2)
+        java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Runnable done = () -> { if (counted.compareAndSet(true, false)) inFlight.decrementAndGet(); };
         try {
             Fault f = script.poll();
             if (f == null) f = whenScriptEmpty;
@@ -61,22 +65,27 @@ final class FaultProxy extends Handler.Abstract implements AutoCloseable {
             switch (f) {
                 case TOO_MANY -> {
                     if (retryAfter != null) response.getHeaders().put(HttpHeader.RETRY_AFTER, retryAfter);
+                    done.run();
                     error(response, callback, 429, "proxy: too many requests");
                 }
-                case SERVER_ERROR -> error(response, callback, 500, "proxy: injected failure");
+                case SERVER_ERROR -> {
+                    done.run();
+                    error(response, callback, 500, "proxy: injected failure");
+                }
                 case STALL -> {
                     Thread.sleep(3_000);
+                    done.run();
                     error(response, callback, 504, "proxy: stalled");
                 }
-                case PASS, CUT -> forward(request, body, response, callback, f == Fault.CUT);
+                case PASS, CUT -> forward(request, body, response, callback, f == Fault.CUT, done);
             }
         } finally {
-            inFlight.decrementAndGet();
+            done.run();
         }
         return true;
     }
 
-    private void forward(Request request, String body, Response response, Callback callback, boolean cut) throws Exception {
+    private void forward(Request request, String body, Response response, Callback callback, boolean cut, Runnable done) throws Exception {
         String path = request.getHttpURI().getPath().substring("/v1".length());
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target + path)).POST(HttpRequest.BodyPublishers.ofString(body))
                 .header("Content-Type", "application/json");
@@ -90,6 +99,7 @@ final class FaultProxy extends Handler.Abstract implements AutoCloseable {
             Iterator<String> it = lines.iterator();
             while (it.hasNext()) {
                 String line = it.next();
+                if (line.startsWith("data: [DONE]")) done.run();
                 FutureCallback w = new FutureCallback();
                 Content.Sink.write(response, false, line + "\n", w);
                 w.block();
@@ -99,6 +109,7 @@ final class FaultProxy extends Handler.Abstract implements AutoCloseable {
                 }
             }
         }
+        done.run();
         Content.Sink.write(response, true, "", callback);
     }
 

@@ -125,19 +125,22 @@ class RemoteChatClientTest {
             }
             doomed.close(); // mid-run: some of its streams are cut, later ones are refused
             Set<String> answered = new HashSet<>();
-            int moved = 0;
             for (int i = 0; i < convs.size(); i++) {
                 RemoteResult r = second.get(i).join();
                 assertThat(r.error()).isNull();
                 assertThat(answered.add(r.requestId())).isTrue();
-                if (home.get(convs.get(i)).equals(doomedUrl) && r.endpoint().equals(survivorUrl)) moved++;
                 if (home.get(convs.get(i)).equals(survivorUrl)) assertThat(r.endpoint()).isEqualTo(survivorUrl);
             }
             assertThat(answered).hasSize(convs.size());
-            assertThat(moved).as("conversations of the killed replica answered by the other").isPositive();
+            // whether a turn-2 stream was cut mid-run or finished first depends on timing; with the replica down,
+            // its conversations' next turns are answered by the other (counted there, so this cannot race)
+            int moved = 0;
             for (String conv : convs) { // the moved conversations stay on the survivor while the other is down
-                assertThat(c.submit(turn(conv, 3, List.of())).join().endpoint()).isEqualTo(survivorUrl);
+                RemoteResult r = c.submit(turn(conv, 3, List.of())).join();
+                assertThat(r.endpoint()).isEqualTo(survivorUrl);
+                if (home.get(conv).equals(doomedUrl)) moved++;
             }
+            assertThat(moved).as("conversations of the killed replica answered by the other").isPositive();
         } finally {
             survivor.close();
         }
