@@ -8,6 +8,7 @@ public final class Completion {
     private final String requestId;
     private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
     private final AtomicBoolean cancelled = new AtomicBoolean();
+    private volatile Runnable onCancel;
 
     public Completion(String requestId) { this.requestId = requestId; }
 
@@ -17,7 +18,20 @@ public final class Completion {
     public CompletableFuture<GenerationResult> result() { return result; }
 
     /** Asks the engine to stop this request at its next step; it then completes with finish reason CANCELLED. */
-    public void cancel() { cancelled.set(true); }
+    public void cancel() {
+        if (!cancelled.compareAndSet(false, true)) return;
+        Runnable hook = onCancel;
+        if (hook != null) hook.run();
+    }
+
+    /**
+     * For an engine that is not stepped (a remote backend): what {@link #cancel} also does, at once (e.g. close
+     * the HTTP exchange). Runs immediately when the request is already cancelled.
+     */
+    public void onCancel(Runnable hook) {
+        onCancel = hook;
+        if (cancelled.get()) hook.run();
+    }
 
     public boolean isCancelled() { return cancelled.get(); }
 }

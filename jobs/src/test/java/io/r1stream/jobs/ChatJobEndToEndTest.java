@@ -100,12 +100,25 @@ class ChatJobEndToEndTest {
         records.add(new String[] {"bad", "this is not json"});
         records.add(new String[] {"bad", "{\"request_id\":\"x1\"}"});
         records.add(new String[] {"c0", prompt("too-long", "c0", "word ".repeat(60).trim())});
+        // completion requests: the prompt continued as it is, outside any conversation
+        records.add(new String[] {"k1", "{\"request_id\":\"k1\",\"prompt\":\"once upon a time\",\"max_tokens\":10,\"temperature\":0}"});
+        records.add(new String[] {"k2", "{\"request_id\":\"k2\",\"prompt\":\"once upon a time\",\"max_tokens\":10,\"temperature\":0,"
+                + "\"echo\":true}"});
+        records.add(new String[] {"k3", "{\"request_id\":\"k3\",\"prompt\":\"def f(\",\"suffix\":\")\"}"});
         KafkaTestClient.produce(kafka, "multi.prompts", records);
 
         JobClient job = start(o, s -> s);
         try {
-            List<ChatResult> results = awaitRecords(kafka, "multi.results", ChatResult.class, l -> l.size() >= 9, Duration.ofSeconds(60));
-            List<DeadLetter> dlq = awaitRecords(kafka, "multi.dlq", DeadLetter.class, l -> l.size() >= 3, Duration.ofSeconds(30));
+            List<ChatResult> results = awaitRecords(kafka, "multi.results", ChatResult.class, l -> l.size() >= 11, Duration.ofSeconds(60));
+            List<DeadLetter> dlq = awaitRecords(kafka, "multi.dlq", DeadLetter.class, l -> l.size() >= 4, Duration.ofSeconds(30));
+            Map<String, ChatResult> completions = byRequest(results.stream().filter(r -> r.turn() == 0).toList());
+            assertThat(completions).containsOnlyKeys("k1", "k2");
+            ChatResult k1 = completions.get("k1");
+            assertThat(k1.conversationId()).isEqualTo("k1"); // keyed by its request id
+            assertThat(k1.reasoningContent()).isNull();
+            assertThat(k1.usage().completionTokens()).isBetween(1, 10);
+            assertThat(k1.usage().promptTokens()).isBetween(1, 8); // the text alone: no template around it
+            assertThat(completions.get("k2").content()).isEqualTo("once upon a time" + k1.content()); // echo, same greedy text
             for (int c = 0; c < 3; c++) {
                 String conv = "c" + c;
                 List<ChatResult> mine = results.stream().filter(r -> r.conversationId().equals(conv)).toList();
@@ -117,13 +130,14 @@ class ChatJobEndToEndTest {
                 assertThat(mine.get(1).kvSource()).isEqualTo(ChatResult.KvSource.ENGINE);
                 assertThat(mine).allSatisfy(r -> assertThat(r.usage().completionTokens()).isBetween(1, 8));
             }
-            assertThat(dlq).extracting(DeadLetter::errorType).containsExactlyInAnyOrder(
-                    DeadLetter.ErrorType.MALFORMED_JSON, DeadLetter.ErrorType.INVALID_FIELDS, DeadLetter.ErrorType.INVALID_FIELDS);
+            assertThat(dlq).extracting(DeadLetter::errorType).containsExactlyInAnyOrder(DeadLetter.ErrorType.MALFORMED_JSON,
+                    DeadLetter.ErrorType.INVALID_FIELDS, DeadLetter.ErrorType.INVALID_FIELDS, DeadLetter.ErrorType.INVALID_FIELDS);
+            assertThat(dlq).anySatisfy(d -> assertThat(d.error()).contains("'suffix' (fill-in-the-middle) is not supported"));
             assertThat(dlq).anySatisfy(d -> assertThat(d.error()).contains("too-long").contains("limit of 40"));
             assertThat(dlq).anySatisfy(d -> assertThat(d.topic()).isEqualTo("multi.prompts").isNotNull());
             var metrics = awaitRecords(kafka, "multi.metrics", io.r1stream.connectors.records.MetricsWindow.class,
-                    l -> l.stream().mapToLong(m -> m.count()).sum() >= 9, Duration.ofSeconds(20));
-            assertThat(metrics.stream().mapToLong(m -> m.dlqCount()).sum()).isEqualTo(3);
+                    l -> l.stream().mapToLong(m -> m.count()).sum() >= 11, Duration.ofSeconds(20));
+            assertThat(metrics.stream().mapToLong(m -> m.dlqCount()).sum()).isEqualTo(4);
         } finally {
             cancel(job);
         }

@@ -1,6 +1,7 @@
 package io.r1stream.jobs;
 
 import io.r1stream.connectors.kafka.LocalKafkaBroker;
+import io.r1stream.connectors.records.ChatDelta;
 import io.r1stream.connectors.records.ChatResult;
 import io.r1stream.engine.model.Architecture;
 import io.r1stream.engine.model.gen.ModelGenerator;
@@ -148,4 +149,83 @@ class ChatJobRemoteBackendTest {
             ChatJobEndToEndTest.cancel(job);
         }
     }
+
+    @Test
+    void completionsAndDeltasThroughTheRemoteBackendMatchWhatTheServerAnswersDirectly() throws Exception {
+        Process pc = launch("replica-c");
+        String c = baseUrl("replica-c", pc);
+        kafka.createTopics(Map.of("remote2.deltas", 1));
+        ChatJobOptions o = ChatJobEndToEndTest.options(kafka, model, tmp, "remote2", 1).toBuilder()
+                .remoteBackend(RemoteOptions.defaults(List.of(c), "tiny"))
+                .deltasTopic("remote2.deltas").set("delta-interval", Duration.ZERO).maxMessageTokens(100).build();
+        String completion = "{\"request_id\":\"k-1\",\"prompt\":\"once upon a time\",\"max_tokens\":24,\"temperature\":0.8,\"seed\":11}";
+        String echoed = "{\"request_id\":\"k-2\",\"conversation_id\":\"q1\",\"prompt\":\"once upon a time\",\"max_tokens\":24,"
+                + "\"temperature\":0.8,\"seed\":11,\"echo\":true}";
+        KafkaTestClient.produce(kafka, "remote2.prompts", List.of(new String[] {"q1", turn("q1", 1)},
+                new String[] {"k-1", completion}, new String[] {"q1", echoed}, new String[] {"q1", turn("q1", 2)}));
+        JobClient job = ChatJobEndToEndTest.start(o, s -> s);
+        try {
+            List<ChatResult> results = awaitRecords(kafka, "remote2.results", ChatResult.class, l -> l.size() >= 4, Duration.ofSeconds(90));
+            assertThat(results).allSatisfy(r -> assertThat(r.error()).as(r.requestId()).isNull());
+            Map<String, ChatResult> by = ChatJobEndToEndTest.byRequest(results);
+            // the same request sent to the server directly gives the same text (same seed): the job adds nothing to it
+            String direct = JSON.readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(c + "/completions"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"model\":\"tiny\",\"prompt\":\"once upon a time\",\"max_tokens\":24,\"temperature\":0.8,\"seed\":11}"))
+                    .build(), HttpResponse.BodyHandlers.ofString()).body()).path("choices").path(0).path("text").asText();
+            assertThat(by.get("k-1").content()).isEqualTo(direct);
+            assertThat(by.get("k-1").turn()).isZero();
+            assertThat(by.get("k-2").content()).isEqualTo("once upon a time" + direct);
+            // the completion in q1's order did not enter q1's history: turn 2 follows turn 1
+            assertThat(by.get("q1-2").turn()).isEqualTo(2);
+            assertThat(results.stream().filter(r -> r.conversationId().equals("q1")).map(ChatResult::requestId))
+                    .containsExactly("q1-1", "k-2", "q1-2");
+
+            List<ChatDelta> deltas = awaitRecords(kafka, "remote2.deltas", ChatDelta.class,
+                    l -> l.stream().filter(ChatDelta::last).count() >= 4, Duration.ofSeconds(30));
+            for (ChatResult r : results) {
+                List<ChatDelta> mine = deltas.stream().filter(d -> d.requestId().equals(r.requestId()))
+                        .sorted(java.util.Comparator.comparingInt(ChatDelta::seq)).toList();
+                assertThat(mine).as("deltas of %s", r.requestId()).hasSizeGreaterThan(1);
+                assertThat(mine.get(mine.size() - 1).last()).isTrue();
+                String reasoning = mine.stream().map(ChatDelta::reasoningContent).collect(java.util.stream.Collectors.joining());
+                String content = mine.stream().map(ChatDelta::content).collect(java.util.stream.Collectors.joining());
+                assertThat(reasoning).as(r.requestId()).isEqualTo(r.reasoningContent() == null ? "" : r.reasoningContent());
+                // a completion's deltas are the generated text; echo puts the prompt in the result only
+                String expected = r.requestId().equals("k-2") ? r.content().substring("once upon a time".length()) : r.content();
+                assertThat(content).as(r.requestId()).isEqualTo(expected);
+            }
+        } finally {
+            ChatJobEndToEndTest.cancel(job);
+        }
+    }
+
+    @Test
+    void aTurnTimeoutClosesTheRemoteExchangeAndTheConversationGoesOn() throws Exception {
+        try (StallingEndpoint stall = new StallingEndpoint()) {
+            ChatJobOptions o = ChatJobEndToEndTest.options(kafka, model, tmp, "remote3", 1).toBuilder()
+                    .remoteBackend(RemoteOptions.defaults(List.of(stall.baseUrl()), "tiny")
+                            .withTimeouts(1_000, 60_000, 60_000, 120_000).withRetries(1, 50, 100))
+                    .turnTimeout(Duration.ofSeconds(2)).maxMessageTokens(100).build();
+            KafkaTestClient.produce(kafka, "remote3.prompts", List.of(new String[] {"t1", turn("t1", 1)}, new String[] {"t1", turn("t1", 2)}));
+            JobClient job = ChatJobEndToEndTest.start(o, s -> s);
+            try {
+                List<ChatResult> results = awaitRecords(kafka, "remote3.results", ChatResult.class, l -> l.size() >= 2, Duration.ofSeconds(60));
+                assertThat(results).extracting(ChatResult::requestId).containsExactly("t1-1", "t1-2");
+                assertThat(results).allSatisfy(r -> {
+                    assertThat(r.finishReason()).isEqualTo(ChatResult.FinishReason.ERROR);
+                    assertThat(r.error()).contains("turn timed out");
+                });
+                // each timed-out turn's HTTP exchange was closed by the client (not held to the 120 s total timeout)
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (stall.disconnects.get() < 2 && System.nanoTime() < deadline) Thread.sleep(20);
+                assertThat(stall.requests.get()).isEqualTo(2);
+                assertThat(stall.disconnects.get()).isEqualTo(2);
+            } finally {
+                ChatJobEndToEndTest.cancel(job);
+            }
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 }

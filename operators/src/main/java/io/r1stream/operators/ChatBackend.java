@@ -1,6 +1,7 @@
 package io.r1stream.operators;
 
 import io.r1stream.engine.Completion;
+import io.r1stream.engine.TokenListener;
 import io.r1stream.engine.sample.SamplingParams;
 import io.r1stream.engine.tokenizer.ChatMessage;
 
@@ -20,6 +21,15 @@ public interface ChatBackend {
      * are empty.
      *
      * @param turns the history and the new user message, oldest first (assistant turns as the model wrote them)
+     * @param listener the text as it streams in (reasoning {@code </think>} content, as the local engine streams it);
+     *                 called on a backend thread
      */
-    Completion submit(String conversationId, String requestId, String system, List<ChatMessage> turns, SamplingParams sampling);
+    Completion submit(String conversationId, String requestId, String system, List<ChatMessage> turns, SamplingParams sampling,
+                      TokenListener listener);
+
+    /**
+     * Starts one completion ({@code /v1/completions}: the prompt continued as it is, no template). The same
+     * contract as {@link #submit}; {@code conversationId} only picks the replica.
+     */
+    Completion complete(String conversationId, String requestId, String prompt, SamplingParams sampling, TokenListener listener);
 }

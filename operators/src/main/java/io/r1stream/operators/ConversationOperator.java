@@ -314,6 +314,7 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
      */
     private int[] renderOrReject(PendingTurn turn) throws Exception {
         PromptRequest req = turn.request();
+        if (req.isCompletion()) return completionPromptOrReject(req);
         int messageTokens = codec.tokenize(req.message()).length;
         if (messageTokens > options.maxMessageTokens()) {
             reject(req, "message is " + messageTokens + " tokens, over the limit of " + options.maxMessageTokens()
@@ -341,6 +342,22 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
             conversation.update(conv);
             metrics.contextDrops.inc(dropped);
             LOG.info("conversation {} outgrew the context: dropped its {} oldest turns", req.conversationId(), dropped);
+        }
+        return prompt;
+    }
+
+    /** A completion's prompt: its text as it is (no template, no history), or null after a dead letter. */
+    private int[] completionPromptOrReject(PromptRequest req) {
+        int[] prompt = codec.tokenizeRaw(req.prompt());
+        if (prompt.length > options.maxMessageTokens()) {
+            reject(req, "prompt is " + prompt.length + " tokens, over the limit of " + options.maxMessageTokens()
+                    + " tokens per message; shorten it or raise the job's max message tokens");
+            return null;
+        }
+        if (prompt.length + req.maxTokens() > codec.contextLength()) {
+            reject(req, "prompt is " + prompt.length + " tokens, which with max_tokens " + req.maxTokens()
+                    + " exceeds the model's context of " + codec.contextLength() + " tokens; lower max_tokens or shorten the prompt");
+            return null;
         }
         return prompt;
     }
@@ -373,12 +390,15 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
             submitToChatBackend(key, turn);
             return;
         }
+        if (req.isCompletion()) {
+            submitCompletion(key, req, prompt);
+            return;
+        }
         KvStateStore.Plan kv = kvStore.plan(key, prompt, engineHasKv.contains(key));
         // queued to the engine ahead of the turn (same FIFO): no wait here
         if (!kv.stored().isEmpty()) engine.importKv(key, kv.stored());
         engineHasKv.add(key);
-        SamplingParams sampling = new SamplingParams(req.temperature(), req.topK(), req.topP(), req.seed(),
-                req.maxTokens(), req.stop());
+        SamplingParams sampling = sampling(req);
         ConversationState conv = conversationOrStart(req);
         int retain = codec.reusablePrefix(conv.system(), conv.withUserMessage(req.message()), prompt);
         InEngine handle = new InEngine(key, req.requestId(), System.currentTimeMillis(), kv.exportFrom());
@@ -389,15 +409,40 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
         await(key, req, handle, completion);
     }
 
-    /** A backend that takes messages (a remote server): it renders the history and owns the cache; no KV tier. */
-    private void submitToChatBackend(String key, PendingTurn turn) {
-        PromptRequest req = turn.request();
-        SamplingParams sampling = new SamplingParams(req.temperature(), req.topK(), req.topP(), req.seed(),
-                req.maxTokens(), req.stop());
-        ConversationState conv = conversationOrStart(req);
+    /**
+     * A completion on the local engine: the prompt as it is, outside the conversation (nothing retained for a next
+     * turn, no KV state tier; the engine's prefix cache still serves a repeated prompt prefix).
+     */
+    private void submitCompletion(String key, PromptRequest req, int[] prompt) {
         InEngine handle = new InEngine(key, req.requestId(), System.currentTimeMillis(), GenerationRequest.NO_EXPORT);
         running.put(key, handle);
-        await(key, req, handle, session.chat().submit(key, req.requestId(), conv.system(), conv.withUserMessage(req.message()), sampling));
+        if (deltaOptions.enabled()) handle.deltas = newTurnDeltas(req, 0, handle.submitMillis);
+        Completion completion = engine.submit(new GenerationRequest(req.requestId(), key, prompt, sampling(req), 0,
+                GenerationRequest.NO_EXPORT), handle.deltas != null ? handle.deltas : TokenListener.NONE);
+        await(key, req, handle, completion);
+    }
+
+    /** A backend that takes messages (a remote server): it renders the history and owns the cache; no KV tier. */
+    private void submitToChatBackend(String key, PendingTurn turn) throws Exception {
+        PromptRequest req = turn.request();
+        InEngine handle = new InEngine(key, req.requestId(), System.currentTimeMillis(), GenerationRequest.NO_EXPORT);
+        running.put(key, handle);
+        if (deltaOptions.enabled()) {
+            handle.deltas = newTurnDeltas(req, req.isCompletion() ? 0 : conversationOrStart(req).userTurns() + 1,
+                    handle.submitMillis);
+        }
+        TokenListener listener = handle.deltas != null ? handle.deltas : TokenListener.NONE;
+        if (req.isCompletion()) {
+            await(key, req, handle, session.chat().complete(key, req.requestId(), req.prompt(), sampling(req), listener));
+        } else {
+            ConversationState conv = conversationOrStart(req);
+            await(key, req, handle, session.chat().submit(key, req.requestId(), conv.system(),
+                    conv.withUserMessage(req.message()), sampling(req), listener));
+        }
+    }
+
+    private static SamplingParams sampling(PromptRequest req) {
+        return new SamplingParams(req.temperature(), req.topK(), req.topP(), req.seed(), req.maxTokens(), req.stop());
     }
 
     /** Arms the turn timeout and routes the completion back through the mailbox (once). */
@@ -421,7 +466,7 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
     private TurnDeltas newTurnDeltas(PromptRequest req, int turnNumber, long attempt) {
         return new TurnDeltas(req.requestId(), req.conversationId(), turnNumber, attempt, deltaOptions,
                 r -> mailbox.execute(r::run, "deltas of %s", req.requestId()),
-                d -> output.collect(TurnDeltas.DELTAS, new StreamRecord<>(d)));
+                d -> output.collect(TurnDeltas.DELTAS, new StreamRecord<>(d)), !req.isCompletion());
     }
 
     /** On the task thread: record the turn, emit its result, start the conversation's next turn. */
@@ -434,10 +479,10 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
         PromptRequest req = turn.request();
         if (error != null) result = GenerationResult.error(req.requestId(), 0, "engine call failed: " + error);
         ConversationState conv = conversationOrStart(req);
-        int turnNumber = conv.userTurns() + 1;
+        int turnNumber = req.isCompletion() ? 0 : conv.userTurns() + 1;
         if (result.finishReason() == FinishReason.ERROR) {
             LOG.warn("conversation {} request {} failed in the engine: {}", req.conversationId(), req.requestId(), result.error());
-        } else {
+        } else if (!req.isCompletion()) { // a completion leaves the conversation as it was
             conversation.update(conv.append(
                     new Turn(ChatMessage.Role.USER, req.message(), codec.tokenize(req.message())),
                     new Turn(ChatMessage.Role.ASSISTANT, result.text(), result.outputTokens())));
@@ -448,7 +493,7 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
         output.collect(new StreamRecord<>(chat));
         answered.remember(chat);
         metrics.record(result, waitMs, turn.lagMillis());
-        if (result.finishReason() != FinishReason.ERROR) kvStore.append(handle.conversationId, handle.exportFrom, result.kvChunks());
+        if (result.finishReason() != FinishReason.ERROR && !req.isCompletion()) kvStore.append(handle.conversationId, handle.exportFrom, result.kvChunks());
         startNextTurn(handle.conversationId, null);
         touch();
     }
@@ -462,11 +507,24 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
                 + options.turnTimeout().toSeconds() + " s (turn timeout); the conversation goes on with its next turn"), null);
     }
 
+    /**
+     * The result record of a turn; a completion's ({@code turn} 0) content is the generated text as it is (the
+     * prompt first with {@code echo}), with no reasoning split, as {@code /v1/completions} returns it.
+     */
     static ChatResult toChatResult(PromptRequest req, int turn, GenerationResult r, double waitMs, double lagMs) {
-        ReasoningSplit split = ReasoningSplitter.split(r.text());
-        String reasoning = split.reasoning().isEmpty() ? null : split.reasoning();
+        String content;
+        String reasoning;
+        if (req.isCompletion()) {
+            boolean failed = r.finishReason() == FinishReason.ERROR;
+            content = req.echo() && !failed ? req.prompt() + r.text() : r.text();
+            reasoning = null;
+        } else {
+            ReasoningSplit split = ReasoningSplitter.split(r.text());
+            content = split.content();
+            reasoning = split.reasoning().isEmpty() ? null : split.reasoning();
+        }
         RequestTiming t = r.timing();
-        return new ChatResult(req.requestId(), req.conversationId(), turn, split.content(), reasoning,
+        return new ChatResult(req.requestId(), req.conversationId(), turn, content, reasoning,
                 ChatResult.FinishReason.valueOf(r.finishReason().name()),
                 new ChatResult.Usage(r.promptTokens(), r.completionTokens(), r.cachedTokens()),
                 new ChatResult.Latency(waitMs + t.queueMs(), waitMs + t.ttftMs(), waitMs + t.e2eMs(), lagMs),

@@ -18,5 +18,8 @@ public final class ModelPromptCodec implements PromptCodec {
     public int[] tokenize(String text) { return model.tokenizer().encodePlain(text); }
 
     @Override
+    public int[] tokenizeRaw(String text) { return model.tokenizer().encode(text); }
+
+    @Override
     public int contextLength() { return model.config().maxPositionEmbeddings(); }
 }

@@ -16,6 +16,12 @@ public interface PromptCodec {
     /** Token ids of a piece of plain text (no template), e.g. one user message. */
     int[] tokenize(String text);
 
+    /**
+     * Token ids of a completion prompt, exactly as written: special tokens in it count (as {@code /v1/completions}
+     * treats a prompt), no template around it.
+     */
+    default int[] tokenizeRaw(String text) { return tokenize(text); }
+
     /** The model's context window, positions. */
     int contextLength();
 

@@ -35,6 +35,7 @@ public final class TurnDeltas implements TokenListener {
     private final int everyTokens;
     private final Executor taskThread;
     private final Consumer<ChatDelta> emit; // task thread only
+    private final boolean splitReasoning; // false for a completion: its text streams as content, as it is
 
     // engine thread until the result is complete, then the task thread (finish); synchronized because a turn
     // timeout finishes on the task thread while the engine may still stream a last token
@@ -48,6 +49,12 @@ public final class TurnDeltas implements TokenListener {
 
     TurnDeltas(String requestId, String conversationId, int turn, long attempt, DeltaOptions options,
                Executor taskThread, Consumer<ChatDelta> emit) {
+        this(requestId, conversationId, turn, attempt, options, taskThread, emit, true);
+    }
+
+    TurnDeltas(String requestId, String conversationId, int turn, long attempt, DeltaOptions options,
+               Executor taskThread, Consumer<ChatDelta> emit, boolean splitReasoning) {
+        this.splitReasoning = splitReasoning;
         this.requestId = requestId;
         this.conversationId = conversationId;
         this.turn = turn;
@@ -66,7 +73,7 @@ public final class TurnDeltas implements TokenListener {
         long now = System.nanoTime();
         boolean due = !sentAny || now - lastSentNanos >= intervalNanos || (everyTokens > 0 && pendingTokens >= everyTokens);
         if (!due) return;
-        ReasoningSplit piece = splitter.accept(pending.toString());
+        ReasoningSplit piece = split(pending.toString());
         pending.setLength(0);
         pendingTokens = 0;
         if (piece.reasoning().isEmpty() && piece.content().isEmpty()) return; // e.g. a tag still being decided
@@ -84,10 +91,14 @@ public final class TurnDeltas implements TokenListener {
     synchronized void finish(String finishReason) {
         if (finished) return;
         finished = true;
-        ReasoningSplit rest = splitter.accept(pending.toString());
-        ReasoningSplit tail = splitter.finish();
+        ReasoningSplit rest = split(pending.toString());
+        ReasoningSplit tail = splitReasoning ? splitter.finish() : new ReasoningSplit("", "", false);
         pending.setLength(0);
         emit.accept(delta(rest.reasoning() + tail.reasoning(), rest.content() + tail.content(), true, finishReason));
+    }
+
+    private ReasoningSplit split(String text) {
+        return splitReasoning ? splitter.accept(text) : new ReasoningSplit("", text, false);
     }
 
     private ChatDelta delta(String reasoning, String content, boolean last, String finishReason) {

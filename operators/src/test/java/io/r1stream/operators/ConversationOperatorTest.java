@@ -3,6 +3,7 @@ package io.r1stream.operators;
 import io.r1stream.connectors.records.ChatResult;
 import io.r1stream.connectors.records.DeadLetter;
 import io.r1stream.connectors.records.PromptRequest;
+import io.r1stream.engine.GenerationRequest;
 import io.r1stream.engine.tokenizer.ChatMessage;
 
 import org.apache.flink.api.common.typeinfo.Types;
@@ -83,6 +84,38 @@ class ConversationOperatorTest {
         assertThat(out.get(0).usage().promptTokens()).isEqualTo(engine.request("r1").promptTokens().length);
         assertThat(out.get(0).latencyMs().e2e()).isGreaterThanOrEqualTo(10);
         assertThat(out.get(0).kvSource()).isEqualTo(ChatResult.KvSource.NONE);
+    }
+
+    @Test
+    void aCompletionRunsInTheConversationsOrderWithoutTemplateOrHistoryAndLeavesTheHistoryAlone(TestInfo info) throws Exception {
+        FakeEngine engine = engine(info, "");
+        var h = harness(engine, ConversationOptions.defaults().withKvTier(KvStateTier.EVERY_TURN), null);
+        h.processElement(prompt("c", "r1", "hello there"), 0);
+        h.processElement(new StreamRecord<>(new PromptRequest("r2", "c", null, null, 8, 0.0, 1.0, 0, 7L, List.of(),
+                "def fib ( n ) :", true)));
+        h.processElement(prompt("c", "r3", "and again"), 0);
+        engine.finish("r1", "think</think>one");
+        drain(h);
+        // the completion's prompt is its text alone: no template, no history, nothing retained or exported
+        FakeCodec codec = new FakeCodec();
+        assertThat(engine.request("r2").promptTokens()).containsExactly(codec.tokenize("def fib ( n ) :"));
+        assertThat(engine.request("r2").retainTokens()).isZero();
+        assertThat(engine.request("r2").exportKvFrom()).isEqualTo(GenerationRequest.NO_EXPORT);
+        engine.finish("r2", " return n</think>x");
+        drain(h);
+        // the chat turn after it sees turn 1 only
+        assertThat(engine.request("r3").promptTokens()).containsExactly(codec.render(null, List.of(
+                ChatMessage.user("hello there"), ChatMessage.assistant("think</think>one"), ChatMessage.user("and again"))));
+        engine.finish("r3", "two");
+        drain(h);
+
+        List<ChatResult> out = results(h);
+        assertThat(out).extracting(ChatResult::requestId).containsExactly("r1", "r2", "r3");
+        assertThat(out).extracting(ChatResult::turn).containsExactly(1, 0, 2);
+        // echo: the prompt, then the text as generated (no reasoning split for a completion)
+        assertThat(out.get(1).content()).isEqualTo("def fib ( n ) : return n</think>x");
+        assertThat(out.get(1).reasoningContent()).isNull();
+        assertThat(out.get(1).usage().promptTokens()).isEqualTo(6); // six words
     }
 
     @Test

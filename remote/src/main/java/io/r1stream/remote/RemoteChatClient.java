@@ -103,21 +103,54 @@ public final class RemoteChatClient implements AutoCloseable {
         return submit(request, RemoteListener.NONE);
     }
 
-    /** Queues the request; the future always completes normally (failures are results with an error). */
+    /**
+     * Queues the request; the future always completes normally (failures are results with an error). Cancelling
+     * the future ({@code cancel(true)}, e.g. on the operator's turn timeout) aborts the request: its HTTP exchange
+     * is closed (the server sees the disconnect and frees the slot), a backoff wait ends, no retry follows.
+     */
     public CompletableFuture<RemoteResult> submit(RemoteRequest request, RemoteListener listener) {
         long t0 = System.nanoTime();
         CompletableFuture<RemoteResult> f = new CompletableFuture<>();
+        Worker worker = new Worker();
+        f.whenComplete((r, e) -> { if (f.isCancelled()) worker.interrupt(); });
         requests.execute(() -> {
+            if (!worker.start()) return; // cancelled before it ran
             RemoteResult r;
             try {
                 r = run(request, listener, t0);
+            } catch (InterruptedException cancelled) {
+                r = failed(request, null, t0, 0, "cancelled");
             } catch (Throwable e) { // never lose a turn, whatever broke
                 LOG.error("remote request {} failed unexpectedly", request.requestId(), e);
                 r = failed(request, null, t0, 0, "unexpected failure: " + e);
+            } finally {
+                worker.end();
             }
-            f.complete(r);
+            f.complete(r); // a no-op when cancelled
         });
         return f;
+    }
+
+    /** The pool thread running one request, so that a cancel interrupts that request and never the next one. */
+    private static final class Worker {
+        private Thread thread;
+        private boolean cancelled;
+
+        synchronized boolean start() {
+            if (cancelled) return false;
+            thread = Thread.currentThread();
+            return true;
+        }
+
+        synchronized void interrupt() {
+            cancelled = true;
+            if (thread != null) thread.interrupt();
+        }
+
+        synchronized void end() {
+            thread = null;
+            Thread.interrupted(); // a cancel that raced the end must not reach the pool's next task
+        }
     }
 
     /** The replica a key goes to now (its home one, or the next healthy one on the ring). */
@@ -293,6 +326,9 @@ public final class RemoteChatClient implements AutoCloseable {
         String body;
         try {
             body = exchange.get(Math.min(options.idleTimeoutMs(), Math.max(1, remainingMs(deadline))), TimeUnit.MILLISECONDS).body();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // cancelled: the retry loop's next wait ends it
+            body = "";
         } catch (Exception e) {
             body = "";
         }

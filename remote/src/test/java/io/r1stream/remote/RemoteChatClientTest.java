@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -223,6 +225,40 @@ class RemoteChatClientTest {
             assertThat(next.endpoint()).isEqualTo(b.baseUri().toString());
             assertThat(broken.requests.get()).isEqualTo(before);
             assertThat(c.describe().get(broken.baseUrl())).contains("breaker=OPEN");
+        }
+    }
+
+    /** r1stream_requests_cancelled_total of a serve instance, read over HTTP. */
+    static long cancelledOn(OpenAiServer s) throws Exception {
+        String m = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(s.baseUri().toString().replace("/v1", "/metrics"))).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        for (String line : m.split("\n")) {
+            if (line.startsWith("r1stream_requests_cancelled_total")) return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+        throw new AssertionError("no r1stream_requests_cancelled_total in /metrics");
+    }
+
+    @Test
+    void cancellingTheFutureClosesTheExchangeAndTheServerStopsGenerating() throws Exception {
+        try (RemoteChatClient c = new RemoteChatClient(options(a.baseUri().toString()), null)) {
+            long before = engineA.engine().metrics().generationTokens.sum();
+            long cancelledBefore = cancelledOn(a);
+            CountDownLatch firstText = new CountDownLatch(1);
+            CompletableFuture<RemoteResult> f = c.submit(RemoteRequest.completion("k1", "k1-1", "count to a thousand:",
+                    new SamplingParams(1.0, 0, 1.0, 5L, 1_900, List.of())), (reasoning, content) -> firstText.countDown());
+            assertThat(firstText.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(f.cancel(true)).isTrue();
+            // the server sees the disconnect and cancels the request (its cancelled count, not a finished answer)
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (cancelledOn(a) == cancelledBefore && System.nanoTime() < deadline) Thread.sleep(5);
+            assertThat(cancelledOn(a)).isEqualTo(cancelledBefore + 1);
+            while (engineA.engine().metrics().running.get() > 0 && System.nanoTime() < deadline) Thread.sleep(5);
+            assertThat(engineA.engine().metrics().running.get()).isZero();
+            long generated = engineA.engine().metrics().generationTokens.sum() - before;
+            assertThat(generated).as("tokens generated before the cancel reached the server").isLessThan(1_900);
+            // the client goes on serving requests (the pool thread was not left interrupted)
+            assertThat(c.submit(turn("k2", 1, List.of())).join().error()).isNull();
         }
     }
 

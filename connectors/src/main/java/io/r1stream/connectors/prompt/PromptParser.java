@@ -30,7 +30,10 @@ import java.util.Objects;
  * <p>Checks, in order: the value is present; it is well-formed UTF-8 JSON with nothing after it; it
  * is an object; then every field (all field errors are reported together, joined by "; "):
  * required strings {@code request_id}, {@code conversation_id}, {@code message} present, strings, not
- * blank, within length limits; optional parameters of the right JSON type and in range. JSON
+ * blank, within length limits; optional parameters of the right JSON type and in range. A record with
+ * {@code prompt} is a completion request: {@code prompt} replaces {@code message}, {@code conversation_id}
+ * becomes optional (the request id stands in), {@code echo} is allowed, and {@code system}, {@code message}
+ * and {@code suffix} are errors. JSON
  * {@code null} counts as absent. Unknown fields are ignored. Limits and defaults come from
  * {@link PromptLimits}.
  *
@@ -81,9 +84,28 @@ public final class PromptParser {
 
         Fields f = new Fields(root);
         String requestId = f.requiredString("request_id", limits.maxIdChars(), "maxIdChars");
-        String conversationId = f.requiredString("conversation_id", limits.maxIdChars(), "maxIdChars");
-        String message = f.requiredString("message", limits.maxMessageChars(), "maxMessageChars");
-        String system = f.optionalString("system", limits.maxMessageChars(), "maxMessageChars");
+        boolean completion = f.get("prompt") != null;
+        String conversationId;
+        String message = null;
+        String prompt = null;
+        String system = null;
+        boolean echo = false;
+        if (completion) {
+            // a completion: the text as it is, no template, no history; the request id stands in for a conversation
+            conversationId = f.optionalString("conversation_id", limits.maxIdChars(), "maxIdChars");
+            if (conversationId == null) conversationId = requestId;
+            prompt = f.requiredString("prompt", limits.maxMessageChars(), "maxMessageChars");
+            if (f.get("message") != null) f.errors.add("give either 'message' (a chat turn) or 'prompt' (a completion), not both");
+            if (f.get("system") != null) f.errors.add("'system' applies to chat turns ('message'); leave it out of a completion "
+                    + "or put it in the prompt");
+            if (f.get("suffix") != null) f.errors.add("'suffix' (fill-in-the-middle) is not supported by this model's template; "
+                    + "leave it out");
+            echo = f.optionalBoolean("echo");
+        } else {
+            conversationId = f.requiredString("conversation_id", limits.maxIdChars(), "maxIdChars");
+            message = f.requiredString("message", limits.maxMessageChars(), "maxMessageChars");
+            system = f.optionalString("system", limits.maxMessageChars(), "maxMessageChars");
+        }
         int maxTokens = f.optionalInt("max_tokens", Math.min(limits.defaultMaxTokens(), limits.maxTokensLimit()),
                 1, limits.maxTokensLimit(), "must be between 1 and " + limits.maxTokensLimit()
                         + " (the configured limit)");
@@ -100,7 +122,7 @@ public final class PromptParser {
             return source.reject(ErrorType.INVALID_FIELDS, String.join("; ", f.errors));
         }
         return new Parsed.Ok(new PromptRequest(requestId, conversationId, message, system, maxTokens,
-                temperature, topP, topK, seed != null ? seed : defaultSeed(requestId), stop));
+                temperature, topP, topK, seed != null ? seed : defaultSeed(requestId), stop, prompt, echo));
     }
 
     /**
@@ -203,6 +225,18 @@ public final class PromptParser {
                 return fallback;
             }
             return value;
+        }
+
+        boolean optionalBoolean(String name) {
+            JsonNode node = get(name);
+            if (node == null) {
+                return false;
+            }
+            if (!node.isBoolean()) {
+                errors.add("'" + name + "' must be true or false, got " + describe(node));
+                return false;
+            }
+            return node.booleanValue();
         }
 
         Long optionalLong(String name) {

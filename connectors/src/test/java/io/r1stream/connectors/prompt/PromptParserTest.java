@@ -64,6 +64,30 @@ class PromptParserTest {
     }
 
     @Test
+    void completionRecordCarriesPromptAndEchoWithoutConversation() {
+        PromptRequest request = ok("{\"request_id\":\"r-9\",\"prompt\":\"def fib(n):\",\"max_tokens\":32,\"echo\":true}");
+        assertThat(request.isCompletion()).isTrue();
+        assertThat(request.prompt()).isEqualTo("def fib(n):");
+        assertThat(request.message()).isNull();
+        assertThat(request.echo()).isTrue();
+        assertThat(request.conversationId()).isEqualTo("r-9"); // the request id stands in
+        assertThat(request.maxTokens()).isEqualTo(32);
+        assertThat(ok("{\"request_id\":\"r-9\",\"conversation_id\":\"c-3\",\"prompt\":\"x\"}").conversationId())
+                .isEqualTo("c-3");
+        assertThat(ok(with("")).isCompletion()).isFalse();
+    }
+
+    @Test
+    void completionRecordErrorsAreReportedTogether() {
+        DeadLetter dl = rejected("{\"request_id\":\"r-9\",\"prompt\":\"x\",\"message\":\"y\",\"system\":\"s\","
+                + "\"suffix\":\"}\",\"echo\":\"yes\"}");
+        assertThat(dl.errorType()).isEqualTo(ErrorType.INVALID_FIELDS);
+        assertThat(dl.error()).contains("not both").contains("'system' applies to chat turns")
+                .contains("'suffix' (fill-in-the-middle) is not supported").contains("'echo' must be true or false");
+        assertThat(rejected("{\"request_id\":\"r-9\",\"prompt\":\"  \"}").error()).contains("'prompt' must not be blank");
+    }
+
+    @Test
     void singleStopStringBecomesAList() {
         assertThat(ok(with(",\"stop\":\"###\"")).stop()).containsExactly("###");
     }
