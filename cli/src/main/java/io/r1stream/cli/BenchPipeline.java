@@ -145,6 +145,8 @@ final class BenchPipeline implements Callable<Integer> {
                         return client.submit(RemoteRequest.chat(side + "-" + conv, side + "-" + conv + "-" + turn, List.copyOf(history), p), first)
                                 .thenApply(r -> {
                                     if (!r.ok()) throw new IllegalStateException("the server failed a turn: " + r.error());
+                                    // an answer that streamed no text (EOS first) counts its end as the first token
+                                    if (turn == 0) firstText[conv].compareAndSet(0, System.nanoTime());
                                     history.add(ChatMessage.assistant(r.reasoning() + "</think>" + r.content()));
                                     return tokens + r.completionTokens();
                                 });
