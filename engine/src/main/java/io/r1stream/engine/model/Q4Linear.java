@@ -20,11 +20,18 @@ public final class Q4Linear extends GroupQuantLinear {
     /** Shapes the vector kernel handles: whole packed blocks per group. */
     static boolean supports(int in, int group) { return in % QuantKernels.q4Block() == 0 && (group % QuantKernels.q4Block() == 0 || group == in); }
 
+    /** The zero points, or null when every one is the midpoint 8 (symmetric: the kernels use the constant). */
     private static float[] zerosOrMidpoint(QuantizedMatrix m) {
-        if (m.zeros() != null) return m.zeros();
-        float[] z = new float[m.scales().length];
-        Arrays.fill(z, m.midpoint());
-        return z;
+        if (m.zeros() == null) {
+            if (m.midpoint() != QuantKernels.Q4_MID) {
+                float[] z = new float[m.scales().length];
+                Arrays.fill(z, m.midpoint());
+                return z;
+            }
+            return null;
+        }
+        for (float zp : m.zeros()) if (zp != QuantKernels.Q4_MID) return m.zeros();
+        return null;
     }
 
     @Override public long weightBytes() { return packed.length + scaleBytes(); }

@@ -11,7 +11,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class LinearKernelTest {
 
     @ParameterizedTest
-    @CsvSource({"37,50,1,1", "37,50,9,1", "64,64,4,1", "131,96,7,2", "8,17,5,2", "3,16,2,1", "160,896,16,2"})
+    @CsvSource({"37,50,1,1", "37,50,9,1", "64,64,4,1", "131,96,7,2", "8,17,5,2", "3,16,2,1", "160,896,16,2",
+            // the panel (prefill) kernel: whole and partial panels of 32 rows, 8-row blocks and single rows, 2 threads
+            "70,50,37,1", "96,128,32,2", "45,33,41,2"})
     void tiledKernelsMatchAPlainLoop(int out, int in, int batch, int threads) {
         SplittableRandom r = new SplittableRandom(out * 31L + in);
         float[] w = new float[out * in];

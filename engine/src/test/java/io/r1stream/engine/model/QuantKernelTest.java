@@ -21,7 +21,12 @@ class QuantKernelTest {
             "8,37,64,32,false,false,1,1", "8,37,64,64,true,false,3,1", "8,130,96,0,false,false,9,2",
             "8,64,160,32,true,true,5,2", "8,20,896,128,false,false,16,2",
             "4,37,64,32,false,false,1,1", "4,37,64,64,true,false,2,1", "4,130,96,32,false,true,9,2",
-            "4,64,160,32,true,true,4,2", "4,20,896,128,true,false,16,2", "4,17,128,0,false,false,7,1"})
+            "4,64,160,32,true,true,4,2", "4,20,896,128,true,false,16,2", "4,17,128,0,false,false,7,1",
+            // decode fast paths: int8 one scale per row at batch 1; q4 whole planes (128 inputs) and a 32-input tail
+            "8,19,128,0,false,false,1,2", "8,21,896,0,false,false,1,1", "4,21,384,0,false,false,1,1",
+            "4,9,288,32,false,false,1,2", "4,23,288,96,true,false,2,1",
+            // prefill (panel kernel): batch >= 32, partial panels, act order, 2 threads
+            "8,70,128,64,true,true,37,2", "8,33,96,0,false,false,40,1", "4,70,160,32,true,false,33,2", "4,45,128,0,false,true,48,1"})
     void kernelsMatchAPlainLoop(int bits, int out, int in, int group, boolean zp, boolean permuted, int batch, int threads) {
         SplittableRandom r = new SplittableRandom(out * 31L + in + bits);
         float[] w = new float[out * in];
