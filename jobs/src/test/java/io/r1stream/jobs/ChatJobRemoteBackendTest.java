@@ -227,5 +227,43 @@ class ChatJobRemoteBackendTest {
         }
     }
 
+    @Test
+    void afterARestoreTheInFlightTurnsAreSentAgainAndAnsweredOnce() throws Exception {
+        Process pd = launch("replica-d");
+        String d = baseUrl("replica-d", pd);
+        ChatJobOptions o = ChatJobEndToEndTest.options(kafka, model, tmp, "remote4", 1).toBuilder()
+                .remoteBackend(RemoteOptions.defaults(List.of(d), "tiny")).maxMessageTokens(100).build();
+        FailOnceAfterCheckpoint.reset();
+        List<String[]> first = new ArrayList<>(), second = new ArrayList<>();
+        for (int c = 0; c < 3; c++) {
+            first.add(new String[] {"f" + c, turn("f" + c, 1)});
+            second.add(new String[] {"f" + c, turn("f" + c, 2)});
+        }
+        KafkaTestClient.produce(kafka, "remote4.prompts", first);
+        JobClient job = ChatJobEndToEndTest.start(o, s -> s.map(new FailOnceAfterCheckpoint()).uid("fault-injection"));
+        try {
+            awaitRecords(kafka, "remote4.results", ChatResult.class, l -> l.size() >= 3, Duration.ofSeconds(60));
+            FailOnceAfterCheckpoint.ARMED.set(true);
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (!FailOnceAfterCheckpoint.CHECKPOINT_SEEN.get() && System.nanoTime() < deadline) Thread.sleep(50);
+            assertThat(FailOnceAfterCheckpoint.CHECKPOINT_SEEN).isTrue();
+            KafkaTestClient.produce(kafka, "remote4.prompts", second);
+            awaitRecords(kafka, "remote4.results", ChatResult.class, l -> l.size() >= 6, Duration.ofSeconds(90));
+            Thread.sleep(1_500); // a few more checkpoints: duplicates, if any, would be committed by now
+            assertThat(FailOnceAfterCheckpoint.FAILED).as("the fault was injected").isTrue();
+            List<ChatResult> results = KafkaTestClient.read(kafka, "remote4.results", ChatResult.class);
+            assertThat(results).extracting(ChatResult::requestId).doesNotHaveDuplicates().hasSize(6);
+            assertThat(results).allSatisfy(r -> assertThat(r.error()).as(r.requestId()).isNull());
+            for (int c = 0; c < 3; c++) {
+                String conv = "f" + c;
+                assertThat(results.stream().filter(r -> r.conversationId().equals(conv)).map(ChatResult::turn)).containsExactly(1, 2);
+            }
+            // the turn whose result was lost with the failed attempt went to the server again after the restore
+            assertThat(served(d)).as("chat requests the server answered").isGreaterThan(6);
+        } finally {
+            ChatJobEndToEndTest.cancel(job);
+        }
+    }
+
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 }
