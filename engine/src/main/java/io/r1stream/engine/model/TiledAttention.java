@@ -26,8 +26,14 @@ final class TiledAttention {
     private final KvLayout layout;
     private final ThreadLocal<Scratch> scratch;
 
-    /** scores (rows, KEY_TILE), running max and sum (rows), rows = QUERY_BLOCK * group. */
-    private record Scratch(float[] s, float[] m, float[] l) {}
+    private static final jdk.incubator.vector.VectorSpecies<Float> F = VectorKernels.F;
+    private static final int L = F.length();
+
+    /**
+     * scores (rows, KEY_TILE), running max and sum (rows), rows = QUERY_BLOCK * group; the tile's K transposed
+     * (hd, KEY_TILE), zero past the tile's last position; the tile's V rows (KEY_TILE, hd).
+     */
+    private record Scratch(float[] s, float[] m, float[] l, float[] kt, float[] vt) {}
 
     TiledAttention(ModelConfig c, KvLayout layout) {
         this.hd = c.headDim();
@@ -36,7 +42,8 @@ final class TiledAttention {
         this.layout = layout;
         this.scale = (float) (1.0 / Math.sqrt(hd));
         int rows = QUERY_BLOCK * group;
-        this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[rows * KEY_TILE], new float[rows], new float[rows]));
+        this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[rows * KEY_TILE], new float[rows], new float[rows],
+                new float[c.headDim() * KEY_TILE], new float[KEY_TILE * c.headDim()]));
     }
 
     /**
@@ -59,24 +66,40 @@ final class TiledAttention {
         }
         for (int p0 = 0; p0 <= last; p0 += KEY_TILE) {
             int p1 = Math.min(last + 1, p0 + KEY_TILE);
-            // scores: query i sees position p when pos0 + i >= p
+            int len = p1 - p0, vecs = (len + L - 1) / L;
+            // the tile's keys transposed once for all rows of the block: kt[d * KEY_TILE + j] = K[p0 + j][d]
+            float[] kt = sc.kt;
             for (int p = p0; p < p1; p++) {
                 KvBlock b = seq.block(p);
-                int kOff = layout.offset(layer, p % bt) + kvHead * hd;
-                int firstQuery = Math.max(0, p - pos0);
-                for (int i = 0; i < firstQuery; i++) for (int g = 0; g < group; g++) s[(i * group + g) * KEY_TILE + p - p0] = Float.NEGATIVE_INFINITY;
-                for (int i = firstQuery; i < n; i++) {
-                    int qOff = qBase + i * qStride + firstHead * hd;
-                    for (int g = 0; g < group; g++) {
-                        s[(i * group + g) * KEY_TILE + p - p0] = VectorKernels.dot(q, qOff + g * hd, b.k(), kOff, hd) * scale;
+                float[] k = b.k();
+                int kOff = layout.offset(layer, p % bt) + kvHead * hd, j = p - p0;
+                for (int d = 0; d < hd; d++) kt[d * KEY_TILE + j] = k[kOff + d];
+            }
+            for (int j = len; j < vecs * L; j++) for (int d = 0; d < hd; d++) kt[d * KEY_TILE + j] = 0f;
+            // scores, L positions per vector (lanes are positions: no horizontal sum per score); query i sees
+            // position p when pos0 + i >= p
+            for (int i = 0; i < n; i++) {
+                int qOff = qBase + i * qStride + firstHead * hd;
+                int visible = Math.min(len, pos0 + i - p0 + 1); // positions of this tile query i sees
+                for (int g = 0; g < group; g++) {
+                    int base = (i * group + g) * KEY_TILE, qg = qOff + g * hd;
+                    for (int v = 0; v < vecs; v++) {
+                        jdk.incubator.vector.FloatVector acc = jdk.incubator.vector.FloatVector.zero(F);
+                        for (int d = 0; d < hd; d++) {
+                            acc = jdk.incubator.vector.FloatVector.fromArray(F, kt, d * KEY_TILE + v * L)
+                                    .fma(jdk.incubator.vector.FloatVector.broadcast(F, q[qg + d]), acc);
+                        }
+                        acc.mul(scale).intoArray(s, base + v * L);
                     }
+                    for (int j = Math.max(0, visible); j < vecs * L; j++) s[base + j] = Float.NEGATIVE_INFINITY;
                 }
             }
-            // online softmax: new max per row, rescale what was accumulated, scores -> weights
+            // online softmax: new max per row, rescale what was accumulated, scores -> weights (vector exp)
             for (int r = 0; r < rows; r++) {
                 int base = r * KEY_TILE;
-                float mt = Float.NEGATIVE_INFINITY;
-                for (int p = 0; p < p1 - p0; p++) mt = Math.max(mt, s[base + p]);
+                jdk.incubator.vector.FloatVector mv = jdk.incubator.vector.FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+                for (int v = 0; v < vecs; v++) mv = mv.max(jdk.incubator.vector.FloatVector.fromArray(F, s, base + v * L));
+                float mt = mv.reduceLanes(jdk.incubator.vector.VectorOperators.MAX);
                 if (mt == Float.NEGATIVE_INFINITY) continue; // every position of this tile is in this row's future
                 float mNew = Math.max(m[r], mt);
                 if (m[r] != Float.NEGATIVE_INFINITY && mNew != m[r]) {
@@ -86,22 +109,41 @@ final class TiledAttention {
                     for (int d = 0; d < hd; d++) out[o + d] *= corr;
                 }
                 m[r] = mNew;
-                float sum = 0;
-                for (int p = 0; p < p1 - p0; p++) {
-                    float w = s[base + p] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(s[base + p] - mNew);
-                    s[base + p] = w;
-                    sum += w;
+                jdk.incubator.vector.FloatVector sum = jdk.incubator.vector.FloatVector.zero(F);
+                for (int v = 0; v < vecs; v++) {
+                    // exp(-inf - m) = 0 for masked positions
+                    jdk.incubator.vector.FloatVector w = jdk.incubator.vector.FloatVector.fromArray(F, s, base + v * L).sub(mNew)
+                            .lanewise(jdk.incubator.vector.VectorOperators.EXP);
+                    w.intoArray(s, base + v * L);
+                    sum = sum.add(w);
                 }
-                l[r] += sum;
+                l[r] += sum.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
             }
-            // weighted V rows, each read once for the block
+            // weighted V rows: the tile's V copied once, then per row and L-wide chunk of the head one register
+            // accumulator over the visible positions (no load and store of the output per position)
+            float[] vt = sc.vt;
             for (int p = p0; p < p1; p++) {
                 KvBlock b = seq.block(p);
-                int vOff = layout.offset(layer, p % bt) + kvHead * hd;
-                for (int i = Math.max(0, p - pos0); i < n; i++) {
-                    for (int g = 0; g < group; g++) {
-                        int r = i * group + g;
-                        VectorKernels.axpy(s[r * KEY_TILE + p - p0], b.v(), vOff, out, outRow(r, outBase, outStride, firstHead), hd);
+                System.arraycopy(b.v(), layout.offset(layer, p % bt) + kvHead * hd, vt, (p - p0) * hd, hd);
+            }
+            for (int i = 0; i < n; i++) {
+                int visible = Math.min(len, pos0 + i - p0 + 1);
+                if (visible <= 0) continue;
+                for (int g = 0; g < group; g++) {
+                    int r = i * group + g, base = r * KEY_TILE, o = outRow(r, outBase, outStride, firstHead);
+                    int d = 0;
+                    for (; d + L <= hd; d += L) {
+                        jdk.incubator.vector.FloatVector acc = jdk.incubator.vector.FloatVector.fromArray(F, out, o + d);
+                        for (int j = 0; j < visible; j++) {
+                            acc = jdk.incubator.vector.FloatVector.fromArray(F, vt, j * hd + d)
+                                    .fma(jdk.incubator.vector.FloatVector.broadcast(F, s[base + j]), acc);
+                        }
+                        acc.intoArray(out, o + d);
+                    }
+                    for (; d < hd; d++) {
+                        float acc = out[o + d];
+                        for (int j = 0; j < visible; j++) acc += s[base + j] * vt[j * hd + d];
+                        out[o + d] = acc;
                     }
                 }
             }
