@@ -109,15 +109,16 @@ final class TiledAttention {
                     for (int d = 0; d < hd; d++) out[o + d] *= corr;
                 }
                 m[r] = mNew;
-                jdk.incubator.vector.FloatVector sum = jdk.incubator.vector.FloatVector.zero(F);
-                for (int v = 0; v < vecs; v++) {
-                    // exp(-inf - m) = 0 for masked positions
-                    jdk.incubator.vector.FloatVector w = jdk.incubator.vector.FloatVector.fromArray(F, s, base + v * L).sub(mNew)
-                            .lanewise(jdk.incubator.vector.VectorOperators.EXP);
-                    w.intoArray(s, base + v * L);
-                    sum = sum.add(w);
+                // scalar Math.exp, not the vector EXP: that one's results depend on whether C2 has compiled the
+                // loop yet (the interpreter's and the compiled code's last bits differ), and the same request must
+                // give the same logits whenever it runs
+                float sum = 0;
+                for (int j = 0; j < len; j++) {
+                    float w = s[base + j] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(s[base + j] - mNew);
+                    s[base + j] = w;
+                    sum += w;
                 }
-                l[r] += sum.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                l[r] += sum;
             }
             // weighted V rows: the tile's V copied once, then per row and L-wide chunk of the head one register
             // accumulator over the visible positions (no load and store of the output per position)
