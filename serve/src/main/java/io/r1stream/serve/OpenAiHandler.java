@@ -166,6 +166,10 @@ final class OpenAiHandler extends Handler.Abstract {
             return;
         }
         if (e.retryAfterSeconds() > 0) response.getHeaders().put(HttpHeader.RETRY_AFTER, String.valueOf(e.retryAfterSeconds()));
+        // an error can come before the body was read (401, 404, 429, 503...); Jetty then closes the connection
+        // after the response, and a client that had already reused it for its next request saw no bytes (a flaky
+        // test showed it): say so, so that no client reuses it
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
         respond(response, callback, e.status(), "application/json", ResponseBodies.error(e));
     }
 }
