@@ -401,12 +401,9 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
         SamplingParams sampling = sampling(req);
         ConversationState conv = conversationOrStart(req);
         int retain = codec.reusablePrefix(conv.system(), conv.withUserMessage(req.message()), prompt);
-        InEngine handle = new InEngine(key, req.requestId(), System.currentTimeMillis(), kv.exportFrom());
-        running.put(key, handle);
-        if (deltaOptions.enabled()) handle.deltas = newTurnDeltas(req, conv.userTurns() + 1, handle.submitMillis);
-        Completion completion = engine.submit(new GenerationRequest(req.requestId(), key, prompt, sampling, retain,
-                kv.exportFrom()), handle.deltas != null ? handle.deltas : TokenListener.NONE);
-        await(key, req, handle, completion);
+        InEngine handle = track(key, req, kv.exportFrom(), conv.userTurns() + 1);
+        await(key, req, handle, engine.submit(new GenerationRequest(req.requestId(), key, prompt, sampling, retain,
+                kv.exportFrom()), handle.listener()));
     }
 
     /**
@@ -414,24 +411,17 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
      * turn, no KV state tier; the engine's prefix cache still serves a repeated prompt prefix).
      */
     private void submitCompletion(String key, PromptRequest req, int[] prompt) {
-        InEngine handle = new InEngine(key, req.requestId(), System.currentTimeMillis(), GenerationRequest.NO_EXPORT);
-        running.put(key, handle);
-        if (deltaOptions.enabled()) handle.deltas = newTurnDeltas(req, 0, handle.submitMillis);
-        Completion completion = engine.submit(new GenerationRequest(req.requestId(), key, prompt, sampling(req), 0,
-                GenerationRequest.NO_EXPORT), handle.deltas != null ? handle.deltas : TokenListener.NONE);
-        await(key, req, handle, completion);
+        InEngine handle = track(key, req, GenerationRequest.NO_EXPORT, 0);
+        await(key, req, handle, engine.submit(new GenerationRequest(req.requestId(), key, prompt, sampling(req), 0,
+                GenerationRequest.NO_EXPORT), handle.listener()));
     }
 
     /** A backend that takes messages (a remote server): it renders the history and owns the cache; no KV tier. */
     private void submitToChatBackend(String key, PendingTurn turn) throws Exception {
         PromptRequest req = turn.request();
-        InEngine handle = new InEngine(key, req.requestId(), System.currentTimeMillis(), GenerationRequest.NO_EXPORT);
-        running.put(key, handle);
-        if (deltaOptions.enabled()) {
-            handle.deltas = newTurnDeltas(req, req.isCompletion() ? 0 : conversationOrStart(req).userTurns() + 1,
-                    handle.submitMillis);
-        }
-        TokenListener listener = handle.deltas != null ? handle.deltas : TokenListener.NONE;
+        InEngine handle = track(key, req, GenerationRequest.NO_EXPORT,
+                req.isCompletion() ? 0 : conversationOrStart(req).userTurns() + 1);
+        TokenListener listener = handle.listener();
         if (req.isCompletion()) {
             await(key, req, handle, session.chat().complete(key, req.requestId(), req.prompt(), sampling(req), listener));
         } else {
@@ -439,6 +429,14 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
             await(key, req, handle, session.chat().submit(key, req.requestId(), conv.system(),
                     conv.withUserMessage(req.message()), sampling(req), listener));
         }
+    }
+
+    /** The turn, now in the engine: counted as running, with its deltas when they are on. */
+    private InEngine track(String key, PromptRequest req, int exportFrom, int turnNumber) {
+        InEngine handle = new InEngine(key, req.requestId(), System.currentTimeMillis(), exportFrom);
+        running.put(key, handle);
+        if (deltaOptions.enabled()) handle.deltas = newTurnDeltas(req, turnNumber, handle.submitMillis);
+        return handle;
     }
 
     private static SamplingParams sampling(PromptRequest req) {
@@ -583,6 +581,8 @@ public class ConversationOperator extends AbstractStreamOperator<ChatResult>
         final AtomicBoolean done = new AtomicBoolean();
         volatile Completion completion;
         TurnDeltas deltas; // null when deltas are off
+
+        TokenListener listener() { return deltas != null ? deltas : TokenListener.NONE; }
 
         InEngine(String conversationId, String requestId, long submitMillis, int exportFrom) {
             this.conversationId = conversationId;

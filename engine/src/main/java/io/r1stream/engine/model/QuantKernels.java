@@ -88,7 +88,6 @@ final class QuantKernels {
     /** y[b*out + o] = sum_c x[b*in + c] * W[o, c] for o in [from, to); W = s * (q - z), q signed (code - 128). */
     static void matmulInt8(byte[] q, float[] s, float[] z, int group, int in, int out, float[] x, int batch, float[] y, int from, int to) {
         int gs = (in + group - 1) / group;
-        int o = from;
         if (batch < 4) {
             // one weight row at a time: a single sequential stream is what the memory system serves fastest (measured
             // 27 GB/s on 136 MB of codes, against 12 GB/s for 4 rows read side by side); the row stays in L1 for the
@@ -98,30 +97,35 @@ final class QuantKernels {
                 return;
             }
             float[] sums = z == null ? null : groupSums(x, batch, in, group, gs);
-            for (; o < to; o++) {
+            for (int o = from; o < to; o++) {
                 for (int b = 0; b < batch; b++) y[b * out + o] = int8Row(q, s, z, sums, group, in, gs, x, b, o);
             }
             return;
         }
+        batched((r, dst, off) -> dequantInt8Row(q, s, z, group, in, gs, r, dst, off), in, out, x, batch, y, from, to);
+    }
+
+    /**
+     * Batches (4 rows and more) of either format, from its rows dequantized to float32: prefill through the panel
+     * kernel, smaller batches through 4-row tiles and the 4x4 register blocks (dequantization costs 1/batch per
+     * use either way).
+     */
+    private static void batched(PanelMatmul.RowSource rows, int in, int out, float[] x, int batch, float[] y, int from, int to) {
         if (batch >= PanelMatmul.MIN_BATCH) { // prefill: each weight dequantized once into a float32 panel
-            PanelMatmul.matmul((r, dst, off) -> dequantInt8Row(q, s, z, group, in, gs, r, dst, off), in, out, x, batch, y, from, to);
+            PanelMatmul.matmul(rows, in, out, x, batch, y, from, to);
             return;
         }
-        {
-            float[] t = tile(4 * in);
-            for (; o + 4 <= to; o += 4) {
-                for (int r = 0; r < 4; r++) dequantInt8Row(q, s, z, group, in, gs, o + r, t, r * in);
-                int b = 0;
-                for (; b + 4 <= batch; b += 4) TiledMatmul.block4x4F32(t, 0, in, out, x, y, o, b);
-                for (; b < batch; b++) TiledMatmul.block4x1F32(t, 0, in, out, x, y, o, b);
-            }
+        float[] t = tile(4 * in);
+        int o = from;
+        for (; o + 4 <= to; o += 4) {
+            for (int r = 0; r < 4; r++) rows.row(o + r, t, r * in);
+            int b = 0;
+            for (; b + 4 <= batch; b += 4) TiledMatmul.block4x4F32(t, 0, in, out, x, y, o, b);
+            for (; b < batch; b++) TiledMatmul.block4x1F32(t, 0, in, out, x, y, o, b);
         }
-        if (o < to) {
-            float[] t = tile(in);
-            for (; o < to; o++) {
-                dequantInt8Row(q, s, z, group, in, gs, o, t, 0);
-                for (int b = 0; b < batch; b++) y[b * out + o] = VectorKernels.dot(t, 0, x, b * in, in);
-            }
+        for (; o < to; o++) {
+            rows.row(o, t, 0);
+            for (int b = 0; b < batch; b++) y[b * out + o] = VectorKernels.dot(t, 0, x, b * in, in);
         }
     }
 
@@ -167,11 +171,7 @@ final class QuantKernels {
             acc = p0.add(p1).add(p2.add(p3)).fma(FloatVector.broadcast(F, s[so + g]), acc);
         }
         float dot = acc.reduceLanes(VectorOperators.ADD);
-        if (z != null) {
-            int sumOff = b * gs;
-            for (int g = 0; g < gs; g++) dot -= s[so + g] * z[so + g] * sums[sumOff + g];
-        }
-        return dot;
+        return z == null ? dot : dot - zeroTerm(s, z, so, sums, b * gs, gs);
     }
 
     /** Per activation row, the sum of x over each group of inputs: (batch, gs), in a per-thread buffer. */
@@ -205,9 +205,6 @@ final class QuantKernels {
 
     // ------------------------------------------------------------------ q4
 
-    /** Inputs per nibble-planar q4 block: 8 nibbles x L int lanes (128 with AVX-512). */
-    static int q4Plane() { return 8 * L; }
-
     /**
      * Nibble to float without a conversion instruction: {@code n | 0x4B000000} is the float 2^23 + n exactly, so
      * subtracting 2^23 gives n. (The int-to-float conversion intrinsic was sometimes not applied by C2 in this loop,
@@ -225,29 +222,11 @@ final class QuantKernels {
      */
     static void matmulQ4(byte[] q, float[] s, float[] z, int group, int in, int out, float[] x, int batch, float[] y, int from, int to) {
         int gs = (in + group - 1) / group;
-        int o = from;
         if (batch < 4) {
             q4Decode(q, s, z, groupSums(x, batch, in, group, gs), group, in, out, gs, x, batch, y, from, to);
             return;
         }
-        if (batch >= PanelMatmul.MIN_BATCH) {
-            PanelMatmul.matmul((r, dst, off) -> dequantQ4Row(q, s, z, group, in, gs, r, dst, off), in, out, x, batch, y, from, to);
-            return;
-        }
-        float[] t = tile(4 * in);
-        for (; o + 4 <= to; o += 4) {
-            for (int r = 0; r < 4; r++) dequantQ4Row(q, s, z, group, in, gs, o + r, t, r * in);
-            int b = 0;
-            for (; b + 4 <= batch; b += 4) TiledMatmul.block4x4F32(t, 0, in, out, x, y, o, b);
-            for (; b < batch; b++) TiledMatmul.block4x1F32(t, 0, in, out, x, y, o, b);
-        }
-        if (o < to) {
-            t = tile(in);
-            for (; o < to; o++) {
-                dequantQ4Row(q, s, z, group, in, gs, o, t, 0);
-                for (int b = 0; b < batch; b++) y[b * out + o] = VectorKernels.dot(t, 0, x, b * in, in);
-            }
-        }
+        batched((r, dst, off) -> dequantQ4Row(q, s, z, group, in, gs, r, dst, off), in, out, x, batch, y, from, to);
     }
 
     /** Decoding rows [from, to): its own compile unit (with {@link #q4Row}), apart from the prefill paths. */
@@ -321,7 +300,7 @@ final class QuantKernels {
         return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) - zeroTerm(s, z, so, sums, b * gs, gs);
     }
 
-    /** sum_g s_g z_g sums_g over a row's groups (z null: all {@link #Q4_MID}), vectorized over groups. */
+    /** sum_g s_g z_g sums_g over a row's groups (z null: all {@link #Q4_MID}, q4 only), vectorized over groups. */
     private static float zeroTerm(float[] s, float[] z, int sOff, float[] sums, int sumOff, int gs) {
         FloatVector v = FloatVector.zero(F);
         int g = 0;
