@@ -24,10 +24,6 @@ final class TiledMatmul {
             VectorKernels.matmulF32(w, in, out, x, batch, y, from, to);
             return;
         }
-        if (batch >= PanelMatmul.MIN_BATCH) {
-            PanelMatmul.matmul((r, dst, off) -> System.arraycopy(w, r * in, dst, off, in), in, out, x, batch, y, from, to);
-            return;
-        }
         int o = from;
         for (; o + 4 <= to; o += 4) {
             int b = 0;
@@ -172,10 +168,6 @@ final class TiledMatmul {
             VectorKernels.matmulBf16(w, in, out, x, batch, y, from, to);
             return;
         }
-        if (batch >= PanelMatmul.MIN_BATCH) { // prefill: each weight widened once into a float32 panel
-            PanelMatmul.matmul((r, dst, off) -> widenRow(w, r * in, in, dst, off), in, out, x, batch, y, from, to);
-            return;
-        }
         int o = from;
         for (; o + 4 <= to; o += 4) {
             int b = 0;
@@ -306,11 +298,4 @@ final class TiledMatmul {
         y[b * out + o + 3] = t3;
     }
 
-    /** Row of bf16 bits as float32 into dst[off, off + n). */
-    static void widenRow(short[] w, int from, int n, float[] dst, int off) {
-        int step = F.length();
-        int i = 0;
-        for (; i + step <= n; i += step) VectorKernels.widen(w, from + i).intoArray(dst, off + i);
-        for (; i < n; i++) dst[off + i] = TensorDtype.bf16ToFloat(w[from + i]);
-    }
 }
