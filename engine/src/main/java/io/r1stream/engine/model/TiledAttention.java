@@ -4,13 +4,17 @@ import io.r1stream.engine.kv.KvBlock;
 import io.r1stream.engine.kv.KvLayout;
 import io.r1stream.engine.kv.KvSequence;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.util.Arrays;
 
 /**
  * Causal grouped-query attention over cached K/V, tiled: up to {@value #QUERY_BLOCK} consecutive query tokens
  * of one sequence (a prefill chunk, or one decoding token) and the query heads sharing one KV head are
  * processed together, walking the cached positions in tiles of {@value #KEY_TILE} with an online softmax
- * (running max and sum per query row, the output rescaled once per tile). Each cached K and V row is read
+ * (running max and sum per query row, the output rescaled once per tile, exp by {@link VectorExp}). Each cached K and V row is read
  * once per block of queries instead of once per query, and nothing is allocated per call (per-thread scratch).
  *
  * <p>Per query row r (one token, one head): m = running max of scores, l = running sum of exp(score - m),
@@ -26,14 +30,22 @@ final class TiledAttention {
     private final KvLayout layout;
     private final ThreadLocal<Scratch> scratch;
 
-    private static final jdk.incubator.vector.VectorSpecies<Float> F = VectorKernels.F;
+    private static final VectorSpecies<Float> F = VectorKernels.F;
     private static final int L = F.length();
 
+    static {
+        // run the weights kernel once, with a masked lane, so its mask and blend classes are initialized before C2
+        // compiles it (see QuantKernels: uninitialized vector classes leave the boxed fallback, 30x slower)
+        float[] s = new float[L];
+        s[1] = Float.NEGATIVE_INFINITY;
+        weights(s, 0, 1, 0f, new float[L], 0);
+    }
+
     /**
-     * scores (rows, KEY_TILE), running max and sum (rows), rows = QUERY_BLOCK * group; the tile's K transposed
+     * scores (rows, KEY_TILE), running max (rows) and sum (rows, L lanewise partial sums), rows = QUERY_BLOCK * group; the tile's K transposed
      * (hd, KEY_TILE), zero past the tile's last position; the tile's V rows (KEY_TILE, hd).
      */
-    private record Scratch(float[] s, float[] m, float[] l, float[] kt, float[] vt) {}
+    private record Scratch(float[] s, float[] m, float[] lv, float[] kt, float[] vt) {}
 
     TiledAttention(ModelConfig c, KvLayout layout) {
         this.hd = c.headDim();
@@ -42,7 +54,7 @@ final class TiledAttention {
         this.layout = layout;
         this.scale = (float) (1.0 / Math.sqrt(hd));
         int rows = QUERY_BLOCK * group;
-        this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[rows * KEY_TILE], new float[rows], new float[rows],
+        this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[rows * KEY_TILE], new float[rows], new float[rows * L],
                 new float[c.headDim() * KEY_TILE], new float[KEY_TILE * c.headDim()]));
     }
 
@@ -56,10 +68,10 @@ final class TiledAttention {
     void attend(int layer, KvSequence seq, int pos0, int n, float[] q, int qBase, int qStride, int kvHead,
                 float[] out, int outBase, int outStride) {
         Scratch sc = scratch.get();
-        float[] s = sc.s, m = sc.m, l = sc.l;
+        float[] s = sc.s, m = sc.m, lv = sc.lv;
         int rows = n * group, firstHead = kvHead * group, last = pos0 + n - 1;
         Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
-        Arrays.fill(l, 0, rows, 0f);
+        Arrays.fill(lv, 0, rows * L, 0f);
         for (int i = 0; i < n; i++) {
             int o = outBase + i * outStride + firstHead * hd;
             Arrays.fill(out, o, o + group * hd, 0f);
@@ -83,11 +95,13 @@ final class TiledAttention {
                 int visible = Math.min(len, pos0 + i - p0 + 1); // positions of this tile query i sees
                 for (int g = 0; g < group; g++) {
                     int base = (i * group + g) * KEY_TILE, qg = qOff + g * hd;
-                    for (int v = 0; v < vecs; v++) {
-                        jdk.incubator.vector.FloatVector acc = jdk.incubator.vector.FloatVector.zero(F);
+                    int v = 0;
+                    for (; v + 4 <= vecs; v += 4) scores4(kt, v * L, q, qg, s, base + v * L);
+                    for (; v < vecs; v++) {
+                        FloatVector acc = FloatVector.zero(F);
                         for (int d = 0; d < hd; d++) {
-                            acc = jdk.incubator.vector.FloatVector.fromArray(F, kt, d * KEY_TILE + v * L)
-                                    .fma(jdk.incubator.vector.FloatVector.broadcast(F, q[qg + d]), acc);
+                            acc = FloatVector.fromArray(F, kt, d * KEY_TILE + v * L)
+                                    .fma(FloatVector.broadcast(F, q[qg + d]), acc);
                         }
                         acc.mul(scale).intoArray(s, base + v * L);
                     }
@@ -97,28 +111,21 @@ final class TiledAttention {
             // online softmax: new max per row, rescale what was accumulated, scores -> weights (vector exp)
             for (int r = 0; r < rows; r++) {
                 int base = r * KEY_TILE;
-                jdk.incubator.vector.FloatVector mv = jdk.incubator.vector.FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-                for (int v = 0; v < vecs; v++) mv = mv.max(jdk.incubator.vector.FloatVector.fromArray(F, s, base + v * L));
-                float mt = mv.reduceLanes(jdk.incubator.vector.VectorOperators.MAX);
+                FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+                for (int v = 0; v < vecs; v++) mv = mv.max(FloatVector.fromArray(F, s, base + v * L));
+                float mt = mv.reduceLanes(VectorOperators.MAX);
                 if (mt == Float.NEGATIVE_INFINITY) continue; // every position of this tile is in this row's future
                 float mNew = Math.max(m[r], mt);
                 if (m[r] != Float.NEGATIVE_INFINITY && mNew != m[r]) {
                     float corr = (float) Math.exp(m[r] - mNew);
-                    l[r] *= corr;
+                    FloatVector.fromArray(F, lv, r * L).mul(corr).intoArray(lv, r * L);
                     int o = outRow(r, outBase, outStride, firstHead);
                     for (int d = 0; d < hd; d++) out[o + d] *= corr;
                 }
                 m[r] = mNew;
-                // scalar Math.exp, not the vector EXP: that one's results depend on whether C2 has compiled the
-                // loop yet (the interpreter's and the compiled code's last bits differ), and the same request must
-                // give the same logits whenever it runs
-                float sum = 0;
-                for (int j = 0; j < len; j++) {
-                    float w = s[base + j] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(s[base + j] - mNew);
-                    s[base + j] = w;
-                    sum += w;
-                }
-                l[r] += sum;
+                // weights = exp(score - max) by VectorExp (the same bits compiled or not; masked positions 0), summed
+                // lanewise into the row's L partial sums, which are added up once at the end in lane order
+                weights(s, base, vecs, mNew, lv, r * L);
             }
             // weighted V rows: the tile's V copied once, then per row and L-wide chunk of the head one register
             // accumulator over the visible positions (no load and store of the output per position)
@@ -133,11 +140,12 @@ final class TiledAttention {
                 for (int g = 0; g < group; g++) {
                     int r = i * group + g, base = r * KEY_TILE, o = outRow(r, outBase, outStride, firstHead);
                     int d = 0;
+                    for (; d + 4 * L <= hd; d += 4 * L) weighted4(vt, s, base, visible, out, o + d, d);
                     for (; d + L <= hd; d += L) {
-                        jdk.incubator.vector.FloatVector acc = jdk.incubator.vector.FloatVector.fromArray(F, out, o + d);
+                        FloatVector acc = FloatVector.fromArray(F, out, o + d);
                         for (int j = 0; j < visible; j++) {
-                            acc = jdk.incubator.vector.FloatVector.fromArray(F, vt, j * hd + d)
-                                    .fma(jdk.incubator.vector.FloatVector.broadcast(F, s[base + j]), acc);
+                            acc = FloatVector.fromArray(F, vt, j * hd + d)
+                                    .fma(FloatVector.broadcast(F, s[base + j]), acc);
                         }
                         acc.intoArray(out, o + d);
                     }
@@ -150,10 +158,71 @@ final class TiledAttention {
             }
         }
         for (int r = 0; r < rows; r++) {
-            float inv = 1f / l[r];
+            float l = 0;
+            for (int j = 0; j < L; j++) l += lv[r * L + j];
+            float inv = 1f / l;
             int o = outRow(r, outBase, outStride, firstHead);
             for (int d = 0; d < hd; d++) out[o + d] *= inv;
         }
+    }
+
+    /**
+     * s[base, base + vecs L) = exp(s - max), 0 where s is -inf (the future, past the tile), added lanewise into
+     * lv[lvOff, lvOff + L). Its own small method so C2 inlines every vector call into it (inside attend it kept the
+     * boxed fallback for the stores).
+     */
+    private static void weights(float[] s, int base, int vecs, float max, float[] lv, int lvOff) {
+        FloatVector sum = FloatVector.fromArray(F, lv, lvOff);
+        for (int v = 0; v < vecs; v++) {
+            FloatVector sv = FloatVector.fromArray(F, s, base + v * L);
+            FloatVector w = VectorExp.exp(sv.sub(max)).blend(0f, sv.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+            w.intoArray(s, base + v * L);
+            sum = sum.add(w);
+        }
+        sum.intoArray(lv, lvOff);
+    }
+
+    /**
+     * Scores of one query row against 4L consecutive positions of the tile (from column {@code col} of the
+     * transposed keys): 4 independent FMA chains, so the loop over the head runs at FMA throughput, not latency.
+     */
+    private void scores4(float[] kt, int col, float[] q, int qg, float[] s, int sOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < hd; d++) {
+            FloatVector qd = FloatVector.broadcast(F, q[qg + d]);
+            int k = d * KEY_TILE + col;
+            a0 = FloatVector.fromArray(F, kt, k).fma(qd, a0);
+            a1 = FloatVector.fromArray(F, kt, k + L).fma(qd, a1);
+            a2 = FloatVector.fromArray(F, kt, k + 2 * L).fma(qd, a2);
+            a3 = FloatVector.fromArray(F, kt, k + 3 * L).fma(qd, a3);
+        }
+        a0.mul(scale).intoArray(s, sOff);
+        a1.mul(scale).intoArray(s, sOff + L);
+        a2.mul(scale).intoArray(s, sOff + 2 * L);
+        a3.mul(scale).intoArray(s, sOff + 3 * L);
+    }
+
+    /**
+     * out[o, o + 4L) += sum over the visible positions j of weight j times V row j's dims [d, d + 4L): 4 independent
+     * accumulators (one per L-wide chunk) for FMA throughput.
+     */
+    private void weighted4(float[] vt, float[] s, int base, int visible, float[] out, int o, int d) {
+        FloatVector a0 = FloatVector.fromArray(F, out, o);
+        FloatVector a1 = FloatVector.fromArray(F, out, o + L);
+        FloatVector a2 = FloatVector.fromArray(F, out, o + 2 * L);
+        FloatVector a3 = FloatVector.fromArray(F, out, o + 3 * L);
+        for (int j = 0; j < visible; j++) {
+            FloatVector w = FloatVector.broadcast(F, s[base + j]);
+            int v = j * hd + d;
+            a0 = FloatVector.fromArray(F, vt, v).fma(w, a0);
+            a1 = FloatVector.fromArray(F, vt, v + L).fma(w, a1);
+            a2 = FloatVector.fromArray(F, vt, v + 2 * L).fma(w, a2);
+            a3 = FloatVector.fromArray(F, vt, v + 3 * L).fma(w, a3);
+        }
+        a0.intoArray(out, o);
+        a1.intoArray(out, o + L);
+        a2.intoArray(out, o + 2 * L);
+        a3.intoArray(out, o + 3 * L);
     }
 
     private int outRow(int r, int outBase, int outStride, int firstHead) {

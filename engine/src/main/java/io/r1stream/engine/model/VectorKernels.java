@@ -99,16 +99,32 @@ final class VectorKernels {
                 }
                 y[b * out + o] = s0; y[(b + 1) * out + o] = s1; y[(b + 2) * out + o] = s2; y[(b + 3) * out + o] = s3;
             }
-            for (; b < batch; b++) {
-                FloatVector acc = FloatVector.zero(F);
-                int xOff = b * in;
-                int i = 0;
-                for (; i < upper; i += step) acc = widen(w, wOff + i).fma(FloatVector.fromArray(F, x, xOff + i), acc);
-                float s = acc.reduceLanes(VectorOperators.ADD);
-                for (; i < in; i++) s += TensorDtype.bf16ToFloat(w[wOff + i]) * x[xOff + i];
-                y[b * out + o] = s;
-            }
+            for (; b < batch; b++) y[b * out + o] = dotBf16(w, wOff, x, b * in, in);
         }
+    }
+
+    /**
+     * One bf16 row times one activation row, 2 accumulator chains. A small method of its own with the widening
+     * written out: inlined into matmulBf16, the widening call kept the boxed fallback in the JFR profile of bf16
+     * decoding.
+     */
+    private static float dotBf16(short[] w, int wOff, float[] x, int xOff, int in) {
+        int step = F.length();
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (; i + 2 * step <= in; i += 2 * step) {
+            a0 = ((FloatVector) ShortVector.fromArray(S, w, wOff + i).convertShape(VectorOperators.S2I, I, 0)
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+            a1 = ((FloatVector) ShortVector.fromArray(S, w, wOff + i + step).convertShape(VectorOperators.S2I, I, 0)
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.fromArray(F, x, xOff + i + step), a1);
+        }
+        for (; i + step <= in; i += step) {
+            a0 = ((FloatVector) ShortVector.fromArray(S, w, wOff + i).convertShape(VectorOperators.S2I, I, 0)
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+        }
+        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; i < in; i++) s += TensorDtype.bf16ToFloat(w[wOff + i]) * x[xOff + i];
+        return s;
     }
 
     /** F.length() bf16 values -> float32: zero-extend to int, shift into the high half, reinterpret. */

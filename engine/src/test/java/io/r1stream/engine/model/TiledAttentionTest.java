@@ -15,14 +15,16 @@ import static org.assertj.core.data.Offset.offset;
 /**
  * Tiled attention with online softmax against the plain two-pass softmax in double precision, across
  * query blocks, key tiles (64) and KV blocks (16 tokens): prefill chunks starting at 0 and mid-sequence,
- * and single decoding tokens far into the cache.
+ * and single decoding tokens far into the cache, at head dims 16, 64 and 128.
  */
 class TiledAttentionTest {
 
     @ParameterizedTest
-    @CsvSource({"0,16", "0,5", "48,16", "60,9", "130,1", "200,16", "63,2", "64,1"})
-    void matchesTheTwoPassSoftmax(int pos0, int n) {
-        ModelConfig c = ModelSize.TINY.config(Architecture.QWEN2, "bfloat16");
+    @CsvSource({"TINY,0,16", "TINY,0,5", "TINY,48,16", "TINY,60,9", "TINY,130,1", "TINY,200,16", "TINY,63,2", "TINY,64,1",
+            // head dims 64 and 128: the 4-vector score and weighted-V paths (16-lane vectors), with partial tiles
+            "QWEN2_0_5B,0,16", "QWEN2_0_5B,100,16", "QWEN2_0_5B,130,1", "R1_DISTILL_QWEN_1_5B,70,7", "R1_DISTILL_QWEN_1_5B,200,1"})
+    void matchesTheTwoPassSoftmax(ModelSize size, int pos0, int n) {
+        ModelConfig c = size.config(Architecture.QWEN2, "bfloat16");
         int hd = c.headDim(), kvDim = c.kvDim(), qDim = c.qDim(), layer = 1;
         KvLayout layout = new KvLayout(c.numLayers(), kvDim, 16);
         KvSequence seq = new KvSequence(layout);
