@@ -9,8 +9,8 @@ import java.util.concurrent.locks.LockSupport;
  * persistent workers; a call is cut into a fixed set of chunks that the threads take in turn from a shared
  * counter, so a call costs a wake-up and one small record, no fork-join tasks, and a thread slowed by its
  * core's other work does fewer chunks (16 concurrent sequences at 2 threads: 80.5 and 85.6 tokens/s against 56.5
- * and 66.2 with one static half per thread, alternating runs). A fork-join region per matmul (the former design) spent much of the second thread on
- * hand-offs in the batched path. Workers spin briefly after a call (the next matmul of a step follows within
+ * and 66.2 with one static half per thread, alternating runs). A fork-join region per matmul (an earlier design)
+ * spent much of the second thread on hand-offs in the batched path. Workers spin briefly after a call (the next matmul of a step follows within
  * microseconds), then park; one thread runs inline (no hand-off, and on 2 shared cores the stable choice).
  *
  * <p>Calls are serialized (one forward pass drives a model's threads); a body must not call forRows itself.
@@ -24,7 +24,7 @@ public final class MatmulThreads implements AutoCloseable {
 
     private final int threads;
     private final Worker[] workers;
-        private final Object callLock = new Object();
+    private final Object callLock = new Object();
     /** Chunks per thread in one call: enough to even out a slower thread, few enough to keep hand-offs cheap. */
     private static final int CHUNKS_PER_THREAD = 4;
 
@@ -109,12 +109,10 @@ public final class MatmulThreads implements AutoCloseable {
     }
 
     private final class Worker implements Runnable {
-        final int slice;
         final Thread thread;
 
-        Worker(int slice) {
-            this.slice = slice;
-            this.thread = new Thread(this, "r1stream-matmul-" + slice);
+        Worker(int index) {
+            this.thread = new Thread(this, "r1stream-matmul-" + index);
             this.thread.setDaemon(true);
         }
 

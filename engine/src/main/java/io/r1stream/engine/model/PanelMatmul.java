@@ -7,10 +7,10 @@ import jdk.incubator.vector.VectorSpecies;
  * The prefill kernel of the quantized formats: 32 weight rows at a time are written, as float32, into a panel
  * (in, 32) in which one input column of the 32 rows is two consecutive vectors; 8 activation rows then run over it
  * as an outer product (per input: 2 vector loads, 8 broadcasts, 16 FMAs into 16 register accumulators whose lanes
- * are output rows). Unlike a dot-product block no horizontal sum is left per output, and each weight is widened
- * dequantized once per call instead of once per use. (bf16 and f32 keep their 4x4 blocks: for them the panel showed
- * no gain end to end in alternating runs, inside this machine's 90-122 prefill tokens/s spread.) Measured on the Qwen2-0.5B MLP shapes at 128 tokens:
- * 110 GFLOPS against 95 for the 4x4 dot-product block (one core's FMA peak here: 183).
+ * are output rows). Unlike a dot-product block no horizontal sum is left per output, and each weight is
+ * dequantized once per call instead of once per use. Measured on the Qwen2-0.5B MLP shapes at 128 tokens: 110 GFLOPS
+ * against 95 for the 4x4 dot-product block (one core's FMA peak here: 183). (bf16 and f32 keep their 4x4 blocks: for
+ * them the panel showed no gain end to end in alternating runs, inside this machine's 90-122 prefill tokens/s spread.)
  *
  * <p>Used from {@link #MIN_BATCH} activation rows up, where building the panel (32 x in scalar stores) is small
  * next to its use; decoding and small batches keep the row-streaming kernels.

@@ -14,8 +14,9 @@ import java.util.Arrays;
  * Causal grouped-query attention over cached K/V, tiled: up to {@value #QUERY_BLOCK} consecutive query tokens
  * of one sequence (a prefill chunk, or one decoding token) and the query heads sharing one KV head are
  * processed together, walking the cached positions in tiles of {@value #KEY_TILE} with an online softmax
- * (running max and sum per query row, the output rescaled once per tile, exp by {@link VectorExp}). Each cached K and V row is read
- * once per block of queries instead of once per query, and nothing is allocated per call (per-thread scratch).
+ * (running max and sum per query row, the output rescaled once per tile, exp by {@link VectorExp}). Each cached K
+ * and V row is read once per block of queries instead of once per query, and nothing is allocated per call
+ * (per-thread scratch).
  *
  * <p>Per query row r (one token, one head): m = running max of scores, l = running sum of exp(score - m),
  * out = running sum of exp(score - m) * v; at the end out / l, the same softmax(q k^T / sqrt(hd)) v as the
@@ -42,8 +43,8 @@ final class TiledAttention {
     }
 
     /**
-     * scores (rows, KEY_TILE), running max (rows) and sum (rows, L lanewise partial sums), rows = QUERY_BLOCK * group; the tile's K transposed
-     * (hd, KEY_TILE), zero past the tile's last position; the tile's V rows (KEY_TILE, hd).
+     * scores (rows, KEY_TILE), running max (rows) and sum (rows, L lanewise partial sums), rows = QUERY_BLOCK * group;
+     * the tile's K transposed (hd, KEY_TILE), zero past the tile's last position; the tile's V rows (KEY_TILE, hd).
      */
     private record Scratch(float[] s, float[] m, float[] lv, float[] kt, float[] vt) {}
 
