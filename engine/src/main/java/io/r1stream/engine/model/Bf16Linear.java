@@ -3,15 +3,17 @@ package io.r1stream.engine.model;
 /**
  * A bfloat16 weight matrix (out, in): half the bytes of float32 per token, widened exactly to float32 in
  * registers, so decoding (bound by memory bandwidth) runs up to 2x faster and the arithmetic stays float32.
+ * Held in {@link Bf16Tiles}' column tiles (repacked once here; the row-major array passed in is not kept).
  */
 public final class Bf16Linear implements Linear, EmbeddingRows {
-    private final short[] w; // (out, in) bf16 bits
+    private final short[] tiles; // (tiles(out), in, L) bf16 bits
     private final int in, out;
     private final MatmulThreads threads;
 
+    /** w: (out, in) row-major bf16 bits. */
     public Bf16Linear(short[] w, int out, int in, MatmulThreads threads) {
         if (w.length != (long) out * in) throw new IllegalArgumentException("weights " + w.length + " != " + out + "x" + in);
-        this.w = w;
+        this.tiles = Bf16Tiles.tile(w, out, in);
         this.in = in;
         this.out = out;
         this.threads = threads;
@@ -19,17 +21,17 @@ public final class Bf16Linear implements Linear, EmbeddingRows {
 
     @Override public int inFeatures() { return in; }
     @Override public int outFeatures() { return out; }
-    @Override public long weightBytes() { return 2L * w.length; }
+    @Override public long weightBytes() { return 2L * in * out; }
 
     @Override
     public void apply(float[] x, int batch, float[] y) {
-        threads.forRows(out, 16, (from, to) -> TiledMatmul.matmulBf16(w, in, out, x, batch, y, from, to));
+        // chunks of whole tile pairs: the 8-sequence kernel covers 2 tiles
+        threads.forRows(out, 2 * Bf16Tiles.L, (from, to) -> Bf16Tiles.matmul(tiles, in, out, x, batch, y, from, to));
     }
 
     /** Embedding lookup for a tied lm_head: row {@code token} as float32. */
     @Override
     public void row(int token, float[] dst, int dstOff) {
-        int off = token * in;
-        for (int i = 0; i < in; i++) dst[dstOff + i] = TensorDtype.bf16ToFloat(w[off + i]);
+        Bf16Tiles.row(tiles, in, token, dst, dstOff);
     }
 }

@@ -42,7 +42,7 @@ abstract sealed class GroupQuantLinear implements Linear, EmbeddingRows permits 
             }
         }
         float[] input = xs;
-        threads.forRows(out, 16, (from, to) -> kernel(input, batch, y, from, to));
+        threads.forRows(out, 2 * QuantKernels.L, (from, to) -> kernel(input, batch, y, from, to)); // whole tile pairs (Int8Tiles)
     }
 
     /** y rows [from, to) for x already in stored column order. */

@@ -4,17 +4,27 @@ package io.r1stream.engine.model;
  * An 8-bit weight matrix (out, in): one byte per weight plus a float32 scale (and optionally a zero point)
  * per group of inputs, a quarter of float32's bytes. Codes are held signed (code - 128) so symmetric
  * matrices need no zero point at all; zero points are held minus 128 to match.
+ *
+ * <p>With one scale per row (the default {@code int8}) the codes are held in {@link Int8Tiles}' column tiles
+ * and every batch size runs its outer-product kernels; grouped matrices ({@code int8:gN}, GPTQ 8-bit) keep
+ * row-major codes and {@link QuantKernels}' row kernels.
  */
 public final class Int8Linear extends GroupQuantLinear {
-    private final byte[] q; // (out, in) code - 128
+    private final byte[] q;        // per-row: column tiles (tiles(out), in, L); grouped: (out, in); code - 128
+    private final boolean tiled;
+    private final float[] tileScales, tileZeros; // tiled: (tiles(out) * L) padded; zeros may be null
 
     Int8Linear(QuantizedMatrix m, MatmulThreads threads) {
         super(m, shiftedZeros(m), threads);
         if (m.bits() != 8) throw new IllegalArgumentException("Int8Linear needs 8-bit codes, got " + m.bits());
         if (!supports(m.in(), m.group())) throw new IllegalArgumentException("in " + m.in() + " and group " + m.group() + " must be multiples of " + QuantKernels.L);
         byte[] codes = m.codes();
-        this.q = new byte[codes.length];
-        for (int i = 0; i < codes.length; i++) q[i] = (byte) ((codes[i] & 0xff) - 128);
+        byte[] signed = new byte[codes.length];
+        for (int i = 0; i < codes.length; i++) signed[i] = (byte) ((codes[i] & 0xff) - 128);
+        this.tiled = groups == 1;
+        this.q = tiled ? Int8Tiles.tile(signed, out, in) : signed;
+        this.tileScales = tiled ? Int8Tiles.padRows(scales, out) : null;
+        this.tileZeros = tiled && zeros != null ? Int8Tiles.padRows(zeros, out) : null;
     }
 
     /** Shapes the vector kernel handles: whole float vectors per group. */
@@ -32,15 +42,17 @@ public final class Int8Linear extends GroupQuantLinear {
         return allMid ? null : z;
     }
 
-    @Override public long weightBytes() { return q.length + scaleBytes(); }
+    @Override public long weightBytes() { return (long) in * out + scaleBytes(); }
 
     @Override
     protected void kernel(float[] x, int batch, float[] y, int from, int to) {
-        QuantKernels.matmulInt8(q, scales, zeros, group, in, out, x, batch, y, from, to);
+        if (tiled) Int8Tiles.matmul(q, tileScales, tileZeros, in, out, x, batch, y, from, to);
+        else QuantKernels.matmulInt8(q, scales, zeros, group, in, out, x, batch, y, from, to);
     }
 
     @Override
     protected void dequantRow(int r, float[] tmp, int off) {
-        QuantKernels.dequantInt8Row(q, scales, zeros, group, in, groups, r, tmp, off);
+        if (tiled) Int8Tiles.row(q, scales, zeros, in, r, tmp, off);
+        else QuantKernels.dequantInt8Row(q, scales, zeros, group, in, groups, r, tmp, off);
     }
 }

@@ -13,7 +13,9 @@ class LinearKernelTest {
     @ParameterizedTest
     @CsvSource({"37,50,1,1", "37,50,9,1", "64,64,4,1", "131,96,7,2", "8,17,5,2", "3,16,2,1", "160,896,16,2",
             // the panel (prefill) kernel: whole and partial panels of 32 rows, 8-row blocks and single rows, 2 threads
-            "70,50,37,1", "96,128,32,2", "45,33,41,2"})
+            "70,50,37,1", "96,128,32,2", "45,33,41,2",
+            // bf16 column tiles: decode and batches over whole pairs, a single tile and a partial last tile
+            "33,40,1,2", "64,64,17,2", "80,24,8,1", "20,7,3,1"})
     void tiledKernelsMatchAPlainLoop(int out, int in, int batch, int threads) {
         SplittableRandom r = new SplittableRandom(out * 31L + in);
         float[] w = new float[out * in];
@@ -27,7 +29,11 @@ class LinearKernelTest {
         try (MatmulThreads t = new MatmulThreads(threads)) {
             float[] yf = new float[batch * out], yb = new float[batch * out];
             new F32Linear(w, out, in, t).apply(x, batch, yf);
-            new Bf16Linear(wb, out, in, t).apply(x, batch, yb);
+            Bf16Linear bf16 = new Bf16Linear(wb, out, in, t);
+            bf16.apply(x, batch, yb);
+            float[] row = new float[in];
+            bf16.row(out - 1, row, 0);
+            for (int i = 0; i < in; i++) assertThat(row[i]).as("embedding row %d", i).isEqualTo(w[(out - 1) * in + i]);
             for (int b = 0; b < batch; b++) {
                 for (int o = 0; o < out; o++) {
                     double ref = 0;

@@ -25,6 +25,8 @@ class QuantKernelTest {
             // decode fast paths: int8 one scale per row at batch 1; q4 whole planes (128 inputs) and a 32-input tail
             "8,19,128,0,false,false,1,2", "8,21,896,0,false,false,1,1", "4,21,384,0,false,false,1,1",
             "4,9,288,32,false,false,1,2", "4,23,288,96,true,false,2,1",
+            // int8 column tiles (one scale per row): zero points, partial last tile, pairs and single tiles, 8-row blocks
+            "8,50,96,0,true,false,1,1", "8,37,64,0,true,true,17,2", "8,72,80,0,false,false,8,2", "8,48,64,0,true,false,11,1",
             // prefill (panel kernel): batch >= 32, partial panels, act order, 2 threads
             "8,70,128,64,true,true,37,2", "8,33,96,0,false,false,40,1", "4,70,160,32,true,false,33,2", "4,45,128,0,false,true,48,1"})
     void kernelsMatchAPlainLoop(int bits, int out, int in, int group, boolean zp, boolean permuted, int batch, int threads) {

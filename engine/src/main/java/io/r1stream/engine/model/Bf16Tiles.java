@@ -1,0 +1,174 @@
+package io.r1stream.engine.model;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * bf16 weights repacked at load into the column tiles of {@link Int8Tiles}: L consecutive output rows stored
+ * input-major, so the L shorts at {@code (tile * in + i) * L} are input i of the tile's rows and one load,
+ * widened exactly to float32 (zero-extend, shift into the high half), is one vector of L output rows. Prefill
+ * and batched decode run as outer products with 16 register accumulators (no horizontal sum per row, no
+ * float32 copy of the weights); decode streams each tile once.
+ *
+ * <p>Rows past {@code out} in the last tile are 0; a partial tile is computed into a scratch tile and its valid
+ * rows copied.
+ */
+final class Bf16Tiles {
+    static final VectorSpecies<Float> F = VectorKernels.F;
+    static final int L = F.length();
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final ThreadLocal<float[]> PARTIAL = ThreadLocal.withInitial(() -> new float[0]);
+
+    private Bf16Tiles() {}
+
+    static {
+        // compiled with the Vector API classes initialized (see QuantKernels' static block)
+        int in = 4 * L, out = 3 * L;
+        short[] t = tile(new short[out * in], out, in);
+        float[] x = new float[9 * in], y = new float[9 * out];
+        for (int batch : new int[] {1, 2, 9}) matmul(t, in, out, x, batch, y, 0, out);
+    }
+
+    static int tiles(int out) { return (out + L - 1) / L; }
+
+    /** Row-major (out, in) bf16 bits into column tiles: (tiles(out), in, L), rows past out zero. */
+    static short[] tile(short[] w, int out, int in) {
+        short[] t = new short[tiles(out) * in * L];
+        for (int o = 0; o < out; o++) {
+            int base = (o / L) * in * L + o % L, row = o * in;
+            for (int i = 0; i < in; i++) t[base + i * L] = w[row + i];
+        }
+        return t;
+    }
+
+    /** Row o as float32 into dst[off, off + in): a strided gather (embedding lookups only). */
+    static void row(short[] t, int in, int o, float[] dst, int off) {
+        int base = (o / L) * in * L + o % L;
+        for (int i = 0; i < in; i++) dst[off + i] = TensorDtype.bf16ToFloat(t[base + i * L]);
+    }
+
+    /** y[b*out + o] = sum_i W[o, i] x[b*in + i] for o in [from, to), from a multiple of L. */
+    static void matmul(short[] t, int in, int out, float[] x, int batch, float[] y, int from, int to) {
+        int o = from;
+        if (batch == 1) {
+            for (; o + L <= to; o += L) decode(t, in, x, y, o, o);
+        } else {
+            for (; o + 2 * L <= to; o += 2 * L) {
+                int b = 0;
+                for (; b + 8 <= batch; b += 8) block8x2(t, in, out, x, b, y, o);
+                for (; b < batch; b++) {
+                    single(t, in, x, b, y, b * out + o, o);
+                    single(t, in, x, b, y, b * out + o + L, o + L);
+                }
+            }
+            for (; o + L <= to; o += L) for (int b = 0; b < batch; b++) single(t, in, x, b, y, b * out + o, o);
+        }
+        if (o < to) { // the partial last tile
+            float[] p = PARTIAL.get();
+            if (p.length < L) PARTIAL.set(p = new float[L]);
+            for (int b = 0; b < batch; b++) {
+                single(t, in, x, b, p, 0, o);
+                System.arraycopy(p, 0, y, b * out + o, to - o);
+            }
+        }
+    }
+
+    /** The tile at row o times activation row 0 into y[yOff, yOff + L): 4 chains over inputs i mod 4. */
+    private static void decode(short[] t, int in, float[] x, float[] y, int yOff, int o) {
+        int p = (o / L) * in * L;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + 4 <= in; i += 4, p += 4 * L) {
+            a0 = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[i]), a0);
+            a1 = ((FloatVector) ShortVector.fromArray(S, t, p + L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[i + 1]), a1);
+            a2 = ((FloatVector) ShortVector.fromArray(S, t, p + 2 * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[i + 2]), a2);
+            a3 = ((FloatVector) ShortVector.fromArray(S, t, p + 3 * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[i + 3]), a3);
+        }
+        for (; i < in; i++, p += L) {
+            a0 = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[i]), a0);
+        }
+        a0.add(a1).add(a2.add(a3)).intoArray(y, yOff);
+    }
+
+    /** The tile at row o times activation row b into y[yOff, yOff + L). */
+    private static void single(short[] t, int in, float[] x, int b, float[] y, int yOff, int o) {
+        int p = (o / L) * in * L, xo = b * in;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (; i + 2 <= in; i += 2, p += 2 * L) {
+            a0 = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[xo + i]), a0);
+            a1 = ((FloatVector) ShortVector.fromArray(S, t, p + L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[xo + i + 1]), a1);
+        }
+        if (i < in) a0 = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[xo + i]), a0);
+        a0.add(a1).intoArray(y, yOff);
+    }
+
+    /**
+     * Tiles at rows o and o + L (2L rows) times activation rows b..b+7: per input 2 weight loads, 8 broadcasts and
+     * 16 FMAs into 16 accumulators; the 3 live vectors and 16 accumulators fit AVX-512's 32 registers.
+     */
+    private static void block8x2(short[] t, int in, int out, float[] x, int b, float[] y, int o) {
+        int p0 = (o / L) * in * L, p1 = p0 + in * L;
+        int x0 = b * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in, x5 = x4 + in, x6 = x5 + in, x7 = x6 + in;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero, c30 = zero, c31 = zero;
+        FloatVector c40 = zero, c41 = zero, c50 = zero, c51 = zero, c60 = zero, c61 = zero, c70 = zero, c71 = zero;
+        for (int i = 0; i < in; i++) {
+            FloatVector w0 = (FloatVector) ShortVector.fromArray(S, t, p0 + i * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w1 = (FloatVector) ShortVector.fromArray(S, t, p1 + i * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = FloatVector.broadcast(F, x[x0 + i]);
+            c00 = w0.fma(v, c00);
+            c01 = w1.fma(v, c01);
+            v = FloatVector.broadcast(F, x[x1 + i]);
+            c10 = w0.fma(v, c10);
+            c11 = w1.fma(v, c11);
+            v = FloatVector.broadcast(F, x[x2 + i]);
+            c20 = w0.fma(v, c20);
+            c21 = w1.fma(v, c21);
+            v = FloatVector.broadcast(F, x[x3 + i]);
+            c30 = w0.fma(v, c30);
+            c31 = w1.fma(v, c31);
+            v = FloatVector.broadcast(F, x[x4 + i]);
+            c40 = w0.fma(v, c40);
+            c41 = w1.fma(v, c41);
+            v = FloatVector.broadcast(F, x[x5 + i]);
+            c50 = w0.fma(v, c50);
+            c51 = w1.fma(v, c51);
+            v = FloatVector.broadcast(F, x[x6 + i]);
+            c60 = w0.fma(v, c60);
+            c61 = w1.fma(v, c61);
+            v = FloatVector.broadcast(F, x[x7 + i]);
+            c70 = w0.fma(v, c70);
+            c71 = w1.fma(v, c71);
+        }
+        int r = b * out + o;
+        c00.intoArray(y, r);
+        c01.intoArray(y, r + L);
+        r += out;
+        c10.intoArray(y, r);
+        c11.intoArray(y, r + L);
+        r += out;
+        c20.intoArray(y, r);
+        c21.intoArray(y, r + L);
+        r += out;
+        c30.intoArray(y, r);
+        c31.intoArray(y, r + L);
+        r += out;
+        c40.intoArray(y, r);
+        c41.intoArray(y, r + L);
+        r += out;
+        c50.intoArray(y, r);
+        c51.intoArray(y, r + L);
+        r += out;
+        c60.intoArray(y, r);
+        c61.intoArray(y, r + L);
+        r += out;
+        c70.intoArray(y, r);
+        c71.intoArray(y, r + L);
+    }
+}
