@@ -100,22 +100,23 @@ final class PanelMatmul {
             c70 = w0.fma(v, c70);
             c71 = w1.fma(v, c71);
         }
-        c00.intoArray(y, yOff);
-        c01.intoArray(y, yOff + L);
-        c10.intoArray(y, yOff + stride);
-        c11.intoArray(y, yOff + stride + L);
-        c20.intoArray(y, yOff + 2 * stride);
-        c21.intoArray(y, yOff + 2 * stride + L);
-        c30.intoArray(y, yOff + 3 * stride);
-        c31.intoArray(y, yOff + 3 * stride + L);
-        c40.intoArray(y, yOff + 4 * stride);
-        c41.intoArray(y, yOff + 4 * stride + L);
-        c50.intoArray(y, yOff + 5 * stride);
-        c51.intoArray(y, yOff + 5 * stride + L);
-        c60.intoArray(y, yOff + 6 * stride);
-        c61.intoArray(y, yOff + 6 * stride + L);
-        c70.intoArray(y, yOff + 7 * stride);
-        c71.intoArray(y, yOff + 7 * stride + L);
+        // stores take a fresh vector, not the loop phi (see Bf16Tiles.block8x2)
+        c00.add(FloatVector.zero(F)).intoArray(y, yOff);
+        c01.add(FloatVector.zero(F)).intoArray(y, yOff + L);
+        c10.add(FloatVector.zero(F)).intoArray(y, yOff + stride);
+        c11.add(FloatVector.zero(F)).intoArray(y, yOff + stride + L);
+        c20.add(FloatVector.zero(F)).intoArray(y, yOff + 2 * stride);
+        c21.add(FloatVector.zero(F)).intoArray(y, yOff + 2 * stride + L);
+        c30.add(FloatVector.zero(F)).intoArray(y, yOff + 3 * stride);
+        c31.add(FloatVector.zero(F)).intoArray(y, yOff + 3 * stride + L);
+        c40.add(FloatVector.zero(F)).intoArray(y, yOff + 4 * stride);
+        c41.add(FloatVector.zero(F)).intoArray(y, yOff + 4 * stride + L);
+        c50.add(FloatVector.zero(F)).intoArray(y, yOff + 5 * stride);
+        c51.add(FloatVector.zero(F)).intoArray(y, yOff + 5 * stride + L);
+        c60.add(FloatVector.zero(F)).intoArray(y, yOff + 6 * stride);
+        c61.add(FloatVector.zero(F)).intoArray(y, yOff + 6 * stride + L);
+        c70.add(FloatVector.zero(F)).intoArray(y, yOff + 7 * stride);
+        c71.add(FloatVector.zero(F)).intoArray(y, yOff + 7 * stride + L);
     }
 
     /** One activation row times the panel. */
@@ -127,7 +128,8 @@ final class PanelMatmul {
             c0 = FloatVector.fromArray(F, t, i * ROWS).fma(v, c0);
             c1 = FloatVector.fromArray(F, t, i * ROWS + L).fma(v, c1);
         }
-        c0.intoArray(y, yOff);
-        c1.intoArray(y, yOff + L);
+        // stores take a fresh vector, not the loop phi (see Bf16Tiles.block8x2)
+        c0.add(FloatVector.zero(F)).intoArray(y, yOff);
+        c1.add(FloatVector.zero(F)).intoArray(y, yOff + L);
     }
 }

@@ -2,16 +2,14 @@ package io.r1stream.engine.model;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.nio.ByteOrder;
-
 /**
- * The matmul kernels of {@link Int8Linear} and {@link Q4Linear}: float32 activations, integer codes widened to
- * float32 in registers (JDK 17's Vector API has no int8 dot product, and C2 emits no VNNI for it).
+ * The row-major matmul kernels of grouped {@link Int8Linear} matrices ({@code int8:gN}, GPTQ 8-bit; per-row int8
+ * and q4 run {@link Int8Tiles} and {@link Q4Tiles}): float32 activations, integer codes widened to float32 in
+ * registers (JDK 17's Vector API has no int8 dot product, and C2 emits no VNNI for it).
  *
  * <p>Decoding (batch < 4) is bound by memory bandwidth, so it streams the codes once: 4 weight rows at a time
  * (4 independent accumulator chains hide the FMA latency) share each loaded activation vector, and each group
@@ -22,9 +20,7 @@ import java.nio.ByteOrder;
  * a small per-thread tile (4 x in floats, in L1/L2) and the float32 4x4 register-blocked kernel of
  * {@link TiledMatmul} applies them to every activation row, so the dequantization costs 1/batch per use.
  *
- * <p>Layouts: int8 codes are signed bytes (code - 128), row-major (out, in). q4 codes are packed per row in
- * blocks of 2L inputs (L = float lanes, 16 with AVX-512): byte j of a block holds input j in its low nibble
- * and input j + L in its high nibble, so one L-byte load yields two float vectors of consecutive inputs.
+ * <p>Layout: int8 codes are signed bytes (code - 128), row-major (out, in).
  *
  * <p>The hot loops spell every conversion out instead of calling a helper: C2 does not inline a helper whose
  * own compiled code is large (InlineSmallCode), and an out-of-line vector helper boxes its vectors (measured
@@ -35,8 +31,6 @@ final class QuantKernels {
     static final int L = F.length();
     /** L bytes: one float vector's worth of codes. */
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
-    /** L int lanes: 4L bytes of codes, one nibble-planar q4 plane. */
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -48,30 +42,17 @@ final class QuantKernels {
         // intrinsic only when those classes are initialized, and a kernel compiled before then kept the boxed
         // fallback (measured: q4 decode at 1-4 tokens/s in about one run in four, 25+ otherwise).
         int in = 8 * L + 2 * L, out = 4;
-        byte[] q8 = new byte[out * in], q4 = new byte[out * in / 2];
+        byte[] q8 = new byte[out * in];
         float[] s = new float[out * (in / (2 * L))], z = new float[s.length], x = new float[PanelMatmul.MIN_BATCH * in];
         float[] y = new float[PanelMatmul.MIN_BATCH * out];
         for (int batch : new int[] {1, 2, 4, PanelMatmul.MIN_BATCH}) {
             matmulInt8(q8, new float[out], null, in, in, out, x, batch, y, 0, out);
             matmulInt8(q8, s, z, 2 * L, in, out, x, batch, y, 0, out);
-            matmulQ4(q4, s, null, 2 * L, in, out, x, batch, y, 0, out);
-            matmulQ4(q4, s, z, 2 * L, in, out, x, batch, y, 0, out);
         }
     }
 
-    /** Inputs per packed q4 block (32 with AVX-512); in and group must be multiples of it for the vector kernels. */
-    static int q4Block() { return 2 * L; }
-
     private static FloatVector i8(byte[] q, int off) {
         return (FloatVector) ByteVector.fromArray(B, q, off).convertShape(VectorOperators.B2F, F, 0);
-    }
-
-    private static FloatVector lo(ByteVector b) {
-        return (FloatVector) b.and((byte) 0x0f).convertShape(VectorOperators.B2F, F, 0);
-    }
-
-    private static FloatVector hi(ByteVector b) {
-        return (FloatVector) b.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).convertShape(VectorOperators.B2F, F, 0);
     }
 
     private static float[] tile(int n) {
@@ -174,6 +155,18 @@ final class QuantKernels {
         return z == null ? dot : dot - zeroTerm(s, z, so, sums, b * gs, gs);
     }
 
+    /** sum_g s_g z_g sums_g over a row's groups, vectorized over groups. */
+    private static float zeroTerm(float[] s, float[] z, int sOff, float[] sums, int sumOff, int gs) {
+        FloatVector v = FloatVector.zero(F);
+        int g = 0;
+        for (; g + L <= gs; g += L) {
+            v = FloatVector.fromArray(F, s, sOff + g).mul(FloatVector.fromArray(F, z, sOff + g)).fma(FloatVector.fromArray(F, sums, sumOff + g), v);
+        }
+        float t = v.reduceLanes(VectorOperators.ADD);
+        for (; g < gs; g++) t += s[sOff + g] * z[sOff + g] * sums[sumOff + g];
+        return t;
+    }
+
     /** Per activation row, the sum of x over each group of inputs: (batch, gs), in a per-thread buffer. */
     private static float[] groupSums(float[] x, int batch, int in, int group, int gs) {
         float[] sums = SUMS.get();
@@ -201,173 +194,5 @@ final class QuantKernels {
             FloatVector sv = FloatVector.broadcast(F, sc), zv = FloatVector.broadcast(F, zp);
             for (int c = c0; c < c1; c += L) i8(q, r + c).sub(zv).mul(sv).intoArray(t, tOff + c);
         }
-    }
-
-    // ------------------------------------------------------------------ q4
-
-    /**
-     * Nibble to float without a conversion instruction: {@code n | 0x4B000000} is the float 2^23 + n exactly, so
-     * subtracting 2^23 gives n. (The int-to-float conversion intrinsic was sometimes not applied by C2 in this loop,
-     * leaving the boxed fallback, 30x slower; or, mask and subtract always compile.)
-     */
-    private static final int MAGIC = 0x4B000000;
-    private static final float MAGIC_VALUE = 8388608f;
-
-    /** The midpoint of 4-bit codes: the zero point of symmetric matrices (passed as null zeros). */
-    static final float Q4_MID = 8f;
-
-    /**
-     * y[b*out + o] = sum_c x[b*in + c] * W[o, c] for o in [from, to); W = s * (q - z), q packed nibbles, z null for
-     * symmetric matrices (all 8).
-     */
-    static void matmulQ4(byte[] q, float[] s, float[] z, int group, int in, int out, float[] x, int batch, float[] y, int from, int to) {
-        int gs = (in + group - 1) / group;
-        if (batch < 4) {
-            q4Decode(q, s, z, groupSums(x, batch, in, group, gs), group, in, out, gs, x, batch, y, from, to);
-            return;
-        }
-        batched((r, dst, off) -> dequantQ4Row(q, s, z, group, in, gs, r, dst, off), in, out, x, batch, y, from, to);
-    }
-
-    /** Decoding rows [from, to): its own compile unit (with {@link #q4Row}), apart from the prefill paths. */
-    private static void q4Decode(byte[] q, float[] s, float[] z, float[] sums, int group, int in, int out, int gs, float[] x,
-                                 int batch, float[] y, int from, int to) {
-        for (int o = from; o < to; o++) {
-            for (int b = 0; b < batch; b++) y[b * out + o] = q4Row(q, s, z, sums, group, in, gs, x, b, o);
-        }
-    }
-
-    /**
-     * Weight row o times activation row b. The codes of a plane (8L inputs, 4L bytes) load as L int lanes and
-     * nibble k of every lane is one float vector of inputs [kL, (k + 1)L) of the plane: a shift, a mask, an or and a
-     * subtract in-lane ({@link #MAGIC}), no byte shuffles. A group's sum gets one FMA by its scale; zero points are
-     * subtracted at the end as sum_g s_g z_g sum(x over g). One row per call keeps the method small enough for C2
-     * to inline every Vector API call (a 4-row version sometimes ran out of inlining budget and fell back to the
-     * boxed, 30x slower vector code).
-     */
-    private static float q4Row(byte[] q, float[] s, float[] z, float[] sums, int group, int in, int gs, float[] x, int b, int o) {
-        int r = o * (in / 2), xOff = b * in, so = o * gs;
-        int planes = in - in % (8 * L);
-        FloatVector zero = FloatVector.zero(F);
-        FloatVector magic = FloatVector.broadcast(F, MAGIC_VALUE);
-        // scaled sums: one chain per quarter of a plane, so consecutive groups do not wait on each other's FMA
-        FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-        FloatVector p = zero; // the current group's sum
-        int g = 0, groupEnd = Math.min(group, in);
-        int c = 0;
-        for (; c < planes; c += 8 * L) {
-            IntVector w = IntVector.fromByteArray(I, q, r + c / 2, ByteOrder.LITTLE_ENDIAN);
-            p = w.lanewise(VectorOperators.LSHR, 4).and(15).or(MAGIC).reinterpretAsFloats().sub(magic).fma(FloatVector.fromArray(F, x, xOff + c + 1 * L),
-                    w.and(15).or(MAGIC).reinterpretAsFloats().sub(magic).fma(FloatVector.fromArray(F, x, xOff + c + 0 * L), p));
-            if (c + 2 * L == groupEnd) { // no division in the loop: the next group's end is kept
-                a0 = p.fma(FloatVector.broadcast(F, s[so + g++]), a0);
-                p = zero;
-                groupEnd = Math.min(groupEnd + group, in);
-            }
-            p = w.lanewise(VectorOperators.LSHR, 12).and(15).or(MAGIC).reinterpretAsFloats().sub(magic).fma(FloatVector.fromArray(F, x, xOff + c + 3 * L),
-                    w.lanewise(VectorOperators.LSHR, 8).and(15).or(MAGIC).reinterpretAsFloats().sub(magic).fma(FloatVector.fromArray(F, x, xOff + c + 2 * L), p));
-            if (c + 4 * L == groupEnd) { // no division in the loop: the next group's end is kept
-                a1 = p.fma(FloatVector.broadcast(F, s[so + g++]), a1);
-                p = zero;
-                groupEnd = Math.min(groupEnd + group, in);
-            }
-            p = w.lanewise(VectorOperators.LSHR, 20).and(15).or(MAGIC).reinterpretAsFloats().sub(magic).fma(FloatVector.fromArray(F, x, xOff + c + 5 * L),
-                    w.lanewise(VectorOperators.LSHR, 16).and(15).or(MAGIC).reinterpretAsFloats().sub(magic).fma(FloatVector.fromArray(F, x, xOff + c + 4 * L), p));
-            if (c + 6 * L == groupEnd) { // no division in the loop: the next group's end is kept
-                a2 = p.fma(FloatVector.broadcast(F, s[so + g++]), a2);
-                p = zero;
-                groupEnd = Math.min(groupEnd + group, in);
-            }
-            p = w.lanewise(VectorOperators.LSHR, 28).or(MAGIC).reinterpretAsFloats().sub(magic).fma(FloatVector.fromArray(F, x, xOff + c + 7 * L),
-                    w.lanewise(VectorOperators.LSHR, 24).and(15).or(MAGIC).reinterpretAsFloats().sub(magic).fma(FloatVector.fromArray(F, x, xOff + c + 6 * L), p));
-            if (c + 8 * L == groupEnd) { // no division in the loop: the next group's end is kept
-                a3 = p.fma(FloatVector.broadcast(F, s[so + g++]), a3);
-                p = zero;
-                groupEnd = Math.min(groupEnd + group, in);
-            }
-        }
-        for (; c < in; c += 2 * L) { // the tail past the last whole plane: 2L inputs per L bytes (low, high nibbles)
-            ByteVector v = ByteVector.fromArray(B, q, r + c / 2);
-            p = ((FloatVector) v.and((byte) 0x0f).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xOff + c),
-                    ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).convertShape(VectorOperators.B2F, F, 0))
-                            .fma(FloatVector.fromArray(F, x, xOff + c + L), p));
-            if (c + 2 * L == groupEnd) {
-                a0 = p.fma(FloatVector.broadcast(F, s[so + g++]), a0);
-                p = zero;
-                groupEnd = Math.min(groupEnd + group, in);
-            }
-        }
-        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) - zeroTerm(s, z, so, sums, b * gs, gs);
-    }
-
-    /** sum_g s_g z_g sums_g over a row's groups (z null: all {@link #Q4_MID}, q4 only), vectorized over groups. */
-    private static float zeroTerm(float[] s, float[] z, int sOff, float[] sums, int sumOff, int gs) {
-        FloatVector v = FloatVector.zero(F);
-        int g = 0;
-        if (z == null) {
-            for (; g + L <= gs; g += L) v = FloatVector.fromArray(F, s, sOff + g).fma(FloatVector.fromArray(F, sums, sumOff + g), v);
-            float t = v.reduceLanes(VectorOperators.ADD);
-            for (; g < gs; g++) t += s[sOff + g] * sums[sumOff + g];
-            return Q4_MID * t;
-        }
-        for (; g + L <= gs; g += L) {
-            v = FloatVector.fromArray(F, s, sOff + g).mul(FloatVector.fromArray(F, z, sOff + g)).fma(FloatVector.fromArray(F, sums, sumOff + g), v);
-        }
-        float t = v.reduceLanes(VectorOperators.ADD);
-        for (; g < gs; g++) t += s[sOff + g] * z[sOff + g] * sums[sumOff + g];
-        return t;
-    }
-
-    /** Row o as float32 into t[tOff, tOff + in), stored column order. */
-    static void dequantQ4Row(byte[] q, float[] s, float[] z, int group, int in, int gs, int o, float[] t, int tOff) {
-        int r = o * (in / 2);
-        int planes = in - in % (8 * L);
-        for (int c = 0; c < planes; c += 8 * L) {
-            IntVector w = IntVector.fromByteArray(I, q, r + c / 2, ByteOrder.LITTLE_ENDIAN);
-            for (int k = 0; k < 8; k++) {
-                int col = c + k * L, g = col / group;
-                FloatVector sv = FloatVector.broadcast(F, s[o * gs + g]);
-                FloatVector zv = FloatVector.broadcast(F, z == null ? Q4_MID : z[o * gs + g]);
-                ((FloatVector) w.lanewise(VectorOperators.LSHR, 4 * k).and(15).convert(VectorOperators.I2F, 0)).sub(zv).mul(sv).intoArray(t, tOff + col);
-            }
-        }
-        for (int c = planes; c < in; c += 2 * L) {
-            int g = c / group;
-            FloatVector sv = FloatVector.broadcast(F, s[o * gs + g]);
-            FloatVector zv = FloatVector.broadcast(F, z == null ? Q4_MID : z[o * gs + g]);
-            ByteVector bv = ByteVector.fromArray(B, q, r + c / 2);
-            lo(bv).sub(zv).mul(sv).intoArray(t, tOff + c);
-            hi(bv).sub(zv).mul(sv).intoArray(t, tOff + c + L);
-        }
-    }
-
-    /**
-     * Packs (out, in) codes in [0, 16) into the q4 layout: per row, whole planes of 8L inputs first (int lane i of a
-     * plane holds inputs i, L + i, ..., 7L + i in nibbles 0..7, little-endian), then the rest in blocks of 2L
-     * inputs (byte j holds input j in its low nibble and input j + L in its high one). in must be a multiple of
-     * {@link #q4Block()}.
-     */
-    static byte[] packQ4(byte[] codes, int out, int in) {
-        byte[] p = new byte[out * in / 2];
-        int planes = in - in % (8 * L);
-        for (int o = 0; o < out; o++) {
-            int row = o * in;
-            for (int blk = 0; blk < planes; blk += 8 * L) {
-                for (int i = 0; i < L; i++) {
-                    int lane = 0;
-                    for (int k = 0; k < 8; k++) lane |= (codes[row + blk + k * L + i] & 0x0f) << (4 * k);
-                    int dst = (row + blk) / 2 + 4 * i;
-                    p[dst] = (byte) lane;
-                    p[dst + 1] = (byte) (lane >>> 8);
-                    p[dst + 2] = (byte) (lane >>> 16);
-                    p[dst + 3] = (byte) (lane >>> 24);
-                }
-            }
-            for (int blk = planes; blk < in; blk += 2 * L) {
-                int src = row + blk, dst = (row + blk) / 2;
-                for (int j = 0; j < L; j++) p[dst + j] = (byte) ((codes[src + j] & 0x0f) | (codes[src + L + j] & 0x0f) << 4);
-            }
-        }
-        return p;
     }
 }

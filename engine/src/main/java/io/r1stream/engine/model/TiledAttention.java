@@ -148,7 +148,7 @@ final class TiledAttention {
                             acc = FloatVector.fromArray(F, vt, j * hd + d)
                                     .fma(FloatVector.broadcast(F, s[base + j]), acc);
                         }
-                        acc.intoArray(out, o + d);
+                        acc.add(FloatVector.zero(F)).intoArray(out, o + d);
                     }
                     for (; d < hd; d++) {
                         float acc = out[o + d];
@@ -180,7 +180,7 @@ final class TiledAttention {
             w.intoArray(s, base + v * L);
             sum = sum.add(w);
         }
-        sum.intoArray(lv, lvOff);
+        sum.add(FloatVector.zero(F)).intoArray(lv, lvOff);
     }
 
     /**
@@ -220,10 +220,11 @@ final class TiledAttention {
             a2 = FloatVector.fromArray(F, vt, v + 2 * L).fma(w, a2);
             a3 = FloatVector.fromArray(F, vt, v + 3 * L).fma(w, a3);
         }
-        a0.intoArray(out, o);
-        a1.intoArray(out, o + L);
-        a2.intoArray(out, o + 2 * L);
-        a3.intoArray(out, o + 3 * L);
+        // stores take a fresh vector, not the loop phi (see Bf16Tiles.block8x2)
+        a0.add(FloatVector.zero(F)).intoArray(out, o);
+        a1.add(FloatVector.zero(F)).intoArray(out, o + L);
+        a2.add(FloatVector.zero(F)).intoArray(out, o + 2 * L);
+        a3.add(FloatVector.zero(F)).intoArray(out, o + 3 * L);
     }
 
     private int outRow(int r, int outBase, int outStride, int firstHead) {

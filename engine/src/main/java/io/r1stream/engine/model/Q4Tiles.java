@@ -1,0 +1,294 @@
+package io.r1stream.engine.model;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.util.Arrays;
+
+/**
+ * 4-bit group-wise codes repacked at load into column tiles, as {@link Int8Tiles} does for int8: L consecutive
+ * output rows (L = float lanes, 16 with AVX-512) form a tile, and int lane r at {@code (tile * in/8 + j) * L}
+ * holds inputs 8j..8j+7 of the tile's row r in its nibbles 0..7. One int vector load is then 8 inputs of 16 rows,
+ * each nibble one float vector of 16 output rows: outer products with no horizontal sums and no byte shuffles.
+ *
+ * <p>Scales (and s*z for zero points) are tiled the same way, (tiles, groups, L). Decode (batch below 4) reads
+ * the codes directly: nibble k is masked in place, so its float is n 16^k, and the activations are pre-scaled by
+ * 16^-k (a power of two: the product is exact), which saves the shift; a group's sum gets one FMA by its scale and
+ * the zero-point term is sum_g s_g z_g sum(x over g). Batches dequantize two tiles at a time, CHUNK inputs at a
+ * time (32 KiB of float32, in L1), and run 8 sequences x 2 tiles of FMAs on that panel, accumulating into y: the
+ * dequantization costs 1/batch per weight and the FMAs run at the float kernels' rate.
+ *
+ * <p>Rows past {@code out} in the last tile hold code 0 and scale 0; a partial or single last tile is computed
+ * into a scratch block and its valid rows copied, so y is never written past its (batch, out) rows.
+ */
+final class Q4Tiles {
+    static final VectorSpecies<Float> F = VectorKernels.F;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    static final int L = F.length();
+    /** Inputs per dequantized panel: 2 tiles x 256 inputs x L floats = 32 KiB with L = 16. */
+    private static final int CHUNK = 256;
+    /** The zero point of symmetric matrices. */
+    static final float MID = 8f;
+    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[2 * CHUNK * L]);
+    private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> SCALED = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> TAIL = ThreadLocal.withInitial(() -> new float[0]);
+
+    private Q4Tiles() {}
+
+    static {
+        // compiled with the Vector API classes initialized (see QuantKernels' static block)
+        int in = 2 * CHUNK + 4 * L, out = 3 * L, group = 4 * L;
+        int[] t = tile(new byte[out * in], out, in);
+        int gs = in / group;
+        float[] s = new float[tiles(out) * gs * L], x = new float[9 * in], y = new float[9 * out];
+        for (int batch : new int[] {1, 2, 9}) {
+            matmul(t, s, null, group, in, out, x, batch, y, 0, out);
+            matmul(t, s, s, group, in, out, x, batch, y, 0, out);
+        }
+    }
+
+    static int tiles(int out) { return (out + L - 1) / L; }
+
+    /** Row-major (out, in) codes in [0, 16) into column tiles (tiles(out), in / 8, L) of 8 nibbles; in % 8 == 0. */
+    static int[] tile(byte[] codes, int out, int in) {
+        int blocks = in / 8;
+        int[] t = new int[tiles(out) * blocks * L];
+        for (int o = 0; o < out; o++) {
+            int base = (o / L) * blocks * L + o % L, row = o * in;
+            for (int j = 0; j < blocks; j++) {
+                int lane = 0;
+                for (int k = 0; k < 8; k++) lane |= (codes[row + 8 * j + k] & 0x0f) << (4 * k);
+                t[base + j * L] = lane;
+            }
+        }
+        return t;
+    }
+
+    /** (out, groups) per-row floats into (tiles(out), groups, L), rows past out zero; null stays null. */
+    static float[] tileGroups(float[] v, int out, int gs) {
+        if (v == null) return null;
+        float[] p = new float[tiles(out) * gs * L];
+        for (int o = 0; o < out; o++) {
+            for (int g = 0; g < gs; g++) p[((o / L) * gs + g) * L + o % L] = v[o * gs + g];
+        }
+        return p;
+    }
+
+    /**
+     * Row o as float32 s * (q - z) into dst[off, off + in), from the row-major (out, groups) scales and zero points
+     * (z null: all {@link #MID}), exactly as {@link QuantizedMatrix#dequantize()} rounds: a strided gather for
+     * embedding lookups.
+     */
+    static void row(int[] t, float[] s, float[] z, int group, int in, int gs, int o, float[] dst, int off) {
+        int base = (o / L) * (in / 8) * L + o % L;
+        for (int i = 0; i < in; i++) {
+            int code = (t[base + (i / 8) * L] >>> (4 * (i % 8))) & 0x0f;
+            int g = o * gs + i / group;
+            dst[off + i] = s[g] * (code - (z == null ? MID : z[g]));
+        }
+    }
+
+    /**
+     * y[b*out + o] = sum_i s_og (q[o, i] - z_og) x[b*in + i] for o in [from, to), from a multiple of 2L; s tiled,
+     * sz = s*z tiled (null for symmetric matrices, z = 8).
+     */
+    static void matmul(int[] t, float[] s, float[] sz, int group, int in, int out, float[] x, int batch, float[] y, int from, int to) {
+        int gs = (in + group - 1) / group;
+        if (batch < 4) {
+            float[] sums = groupSums(x, batch, in, group, gs, sz == null ? MID : 1f);
+            float[] xs = scaled(x, batch, in);
+            float[] tail = tail(L);
+            for (int o = from; o < to; o += L) {
+                boolean whole = o + L <= to;
+                for (int b = 0; b < batch; b++) {
+                    decode(t, s, sz, sums, group, gs, in, xs, b, whole ? y : tail, whole ? b * out + o : 0, o);
+                    if (!whole) System.arraycopy(tail, 0, y, b * out + o, to - o);
+                }
+            }
+            return;
+        }
+        batched(t, s, sz, group, gs, in, out, x, batch, y, from, to);
+    }
+
+    /** sum of x over each group, times f (8 for symmetric matrices: the zero point folded in), (batch, gs). */
+    private static float[] groupSums(float[] x, int batch, int in, int group, int gs, float f) {
+        float[] sums = SUMS.get();
+        if (sums.length < batch * gs) SUMS.set(sums = new float[batch * gs]);
+        for (int b = 0; b < batch; b++) {
+            for (int g = 0; g < gs; g++) {
+                int end = Math.min((g + 1) * group, in);
+                float a = 0f;
+                for (int i = b * in + g * group; i < b * in + end; i++) a += x[i];
+                sums[b * gs + g] = a * f;
+            }
+        }
+        return sums;
+    }
+
+    /** x[8j + k] times 16^-k for nibbles k < 7 (nibble 7 is shifted down instead: in place it is the sign bit). */
+    private static float[] scaled(float[] x, int batch, int in) {
+        float[] xs = SCALED.get();
+        if (xs.length < batch * in) SCALED.set(xs = new float[batch * in]);
+        for (int i = 0; i < batch * in; i++) {
+            int k = (i % in) % 8;
+            xs[i] = k == 7 ? x[i] : x[i] * Math.scalb(1f, -4 * k);
+        }
+        return xs;
+    }
+
+    private static float[] tail(int n) {
+        float[] p = TAIL.get();
+        if (p.length < n) TAIL.set(p = new float[n]);
+        return p;
+    }
+
+    /**
+     * The tile at row o times (pre-scaled) activation row b into y[yOff, yOff + L): 4 chains per group, then
+     * acc += s_g * group sum; minus sum_g sz_g sum(x over g) at the end.
+     */
+    private static void decode(int[] t, float[] s, float[] sz, float[] sums, int group, int gs, int in, float[] xs, int b,
+                               float[] y, int yOff, int o) {
+        int p = (o / L) * (in / 8) * L, sBase = (o / L) * gs * L, xo = b * in, so = b * gs;
+        FloatVector zero = FloatVector.zero(F), acc = zero, zacc = zero;
+        int i = 0;
+        for (int g = 0; g < gs; g++) {
+            int end = Math.min(i + group, in);
+            FloatVector p0 = zero, p1 = zero, p2 = zero, p3 = zero;
+            for (; i < end; i += 8, p += L) {
+                IntVector w = IntVector.fromArray(I, t, p);
+                p0 = ((FloatVector) w.and(0xf).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i]), p0);
+                p1 = ((FloatVector) w.and(0xf0).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 1]), p1);
+                p2 = ((FloatVector) w.and(0xf00).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 2]), p2);
+                p3 = ((FloatVector) w.and(0xf000).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 3]), p3);
+                p0 = ((FloatVector) w.and(0xf0000).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 4]), p0);
+                p1 = ((FloatVector) w.and(0xf00000).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 5]), p1);
+                p2 = ((FloatVector) w.and(0xf000000).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 6]), p2);
+                p3 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 7]), p3);
+            }
+            FloatVector sv = FloatVector.fromArray(F, s, sBase + g * L);
+            acc = p0.add(p1).add(p2.add(p3)).fma(sv, acc);
+            zacc = (sz == null ? sv : FloatVector.fromArray(F, sz, sBase + g * L)).fma(FloatVector.broadcast(F, sums[so + g]), zacc);
+        }
+        acc.sub(zacc).intoArray(y, yOff);
+    }
+
+    /** Batches: per pair of tiles and CHUNK of inputs, a dequantized float32 panel and its register blocks. */
+    private static void batched(int[] t, float[] s, float[] sz, int group, int gs, int in, int out, float[] x, int batch,
+                                float[] y, int from, int to) {
+        float[] panel = PANEL.get();
+        int tileCount = tiles(out);
+        for (int o = from; o < to; o += 2 * L) {
+            boolean whole = o + 2 * L <= to;
+            float[] dst = whole ? y : tail(batch * 2 * L);
+            int stride = whole ? out : 2 * L, off = whole ? o : 0;
+            for (int b = 0; b < batch; b++) Arrays.fill(dst, b * stride + off, b * stride + off + 2 * L, 0f);
+            for (int c0 = 0; c0 < in; c0 += CHUNK) {
+                int n = Math.min(CHUNK, in - c0);
+                dequant(t, s, sz, group, gs, in, o / L, c0, n, panel, 0);
+                if (o / L + 1 < tileCount) dequant(t, s, sz, group, gs, in, o / L + 1, c0, n, panel, n * L);
+                else Arrays.fill(panel, n * L, 2 * n * L, 0f);
+                int b = 0;
+                for (; b + 8 <= batch; b += 8) block8x2(panel, n, x, in, c0, b, dst, stride, off);
+                for (; b < batch; b++) block1x2(panel, n, x, in, c0, b, dst, stride, off);
+            }
+            if (!whole) for (int b = 0; b < batch; b++) System.arraycopy(dst, b * stride, y, b * out + o, to - o);
+        }
+    }
+
+    /** Inputs [c0, c0 + n) of a tile as float32 s (q - z) into panel[pOff + i*L], i in [0, n); c0, n multiples of 8. */
+    private static void dequant(int[] t, float[] s, float[] sz, int group, int gs, int in, int tile, int c0, int n,
+                                float[] panel, int pOff) {
+        int p = (tile * (in / 8) + c0 / 8) * L, sBase = tile * gs * L;
+        for (int j = 0; j < n; j += 8, p += L) {
+            int g = (c0 + j) / group;
+            FloatVector sv = FloatVector.fromArray(F, s, sBase + g * L);
+            FloatVector nz = sz == null ? sv.mul(-MID) : FloatVector.fromArray(F, sz, sBase + g * L).neg();
+            IntVector w = IntVector.fromArray(I, t, p);
+            for (int k = 0; k < 8; k++) {
+                ((FloatVector) w.lanewise(VectorOperators.LSHR, 4 * k).and(0xf).convert(VectorOperators.I2F, 0)).fma(sv, nz)
+                        .intoArray(panel, pOff + (j + k) * L);
+            }
+        }
+    }
+
+    /**
+     * Panel (2 tiles x n inputs) times activation rows b..b+7 added into y: per input 2 panel loads, 8 broadcasts
+     * and 16 FMAs into 16 accumulators (AVX-512's 32 registers hold them and the 3 live vectors).
+     */
+    private static void block8x2(float[] w, int n, float[] x, int in, int c0, int b, float[] y, int stride, int off) {
+        int p1 = n * L;
+        int x0 = b * in + c0, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in, x5 = x4 + in, x6 = x5 + in, x7 = x6 + in;
+        int r0 = b * stride + off, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride, r4 = r3 + stride, r5 = r4 + stride,
+                r6 = r5 + stride, r7 = r6 + stride;
+        FloatVector c00 = FloatVector.fromArray(F, y, r0), c01 = FloatVector.fromArray(F, y, r0 + L);
+        FloatVector c10 = FloatVector.fromArray(F, y, r1), c11 = FloatVector.fromArray(F, y, r1 + L);
+        FloatVector c20 = FloatVector.fromArray(F, y, r2), c21 = FloatVector.fromArray(F, y, r2 + L);
+        FloatVector c30 = FloatVector.fromArray(F, y, r3), c31 = FloatVector.fromArray(F, y, r3 + L);
+        FloatVector c40 = FloatVector.fromArray(F, y, r4), c41 = FloatVector.fromArray(F, y, r4 + L);
+        FloatVector c50 = FloatVector.fromArray(F, y, r5), c51 = FloatVector.fromArray(F, y, r5 + L);
+        FloatVector c60 = FloatVector.fromArray(F, y, r6), c61 = FloatVector.fromArray(F, y, r6 + L);
+        FloatVector c70 = FloatVector.fromArray(F, y, r7), c71 = FloatVector.fromArray(F, y, r7 + L);
+        for (int i = 0; i < n; i++) {
+            FloatVector w0 = FloatVector.fromArray(F, w, i * L), w1 = FloatVector.fromArray(F, w, p1 + i * L);
+            FloatVector v = FloatVector.broadcast(F, x[x0 + i]);
+            c00 = w0.fma(v, c00);
+            c01 = w1.fma(v, c01);
+            v = FloatVector.broadcast(F, x[x1 + i]);
+            c10 = w0.fma(v, c10);
+            c11 = w1.fma(v, c11);
+            v = FloatVector.broadcast(F, x[x2 + i]);
+            c20 = w0.fma(v, c20);
+            c21 = w1.fma(v, c21);
+            v = FloatVector.broadcast(F, x[x3 + i]);
+            c30 = w0.fma(v, c30);
+            c31 = w1.fma(v, c31);
+            v = FloatVector.broadcast(F, x[x4 + i]);
+            c40 = w0.fma(v, c40);
+            c41 = w1.fma(v, c41);
+            v = FloatVector.broadcast(F, x[x5 + i]);
+            c50 = w0.fma(v, c50);
+            c51 = w1.fma(v, c51);
+            v = FloatVector.broadcast(F, x[x6 + i]);
+            c60 = w0.fma(v, c60);
+            c61 = w1.fma(v, c61);
+            v = FloatVector.broadcast(F, x[x7 + i]);
+            c70 = w0.fma(v, c70);
+            c71 = w1.fma(v, c71);
+        }
+        // stores take a fresh vector, not the loop phi (see Bf16Tiles.block8x2)
+        c00.add(FloatVector.zero(F)).intoArray(y, r0);
+        c01.add(FloatVector.zero(F)).intoArray(y, r0 + L);
+        c10.add(FloatVector.zero(F)).intoArray(y, r1);
+        c11.add(FloatVector.zero(F)).intoArray(y, r1 + L);
+        c20.add(FloatVector.zero(F)).intoArray(y, r2);
+        c21.add(FloatVector.zero(F)).intoArray(y, r2 + L);
+        c30.add(FloatVector.zero(F)).intoArray(y, r3);
+        c31.add(FloatVector.zero(F)).intoArray(y, r3 + L);
+        c40.add(FloatVector.zero(F)).intoArray(y, r4);
+        c41.add(FloatVector.zero(F)).intoArray(y, r4 + L);
+        c50.add(FloatVector.zero(F)).intoArray(y, r5);
+        c51.add(FloatVector.zero(F)).intoArray(y, r5 + L);
+        c60.add(FloatVector.zero(F)).intoArray(y, r6);
+        c61.add(FloatVector.zero(F)).intoArray(y, r6 + L);
+        c70.add(FloatVector.zero(F)).intoArray(y, r7);
+        c71.add(FloatVector.zero(F)).intoArray(y, r7 + L);
+    }
+
+    /** Panel times activation row b added into y: even and odd inputs in separate chains. */
+    private static void block1x2(float[] w, int n, float[] x, int in, int c0, int b, float[] y, int stride, int off) {
+        int p1 = n * L, xo = b * in + c0, r = b * stride + off;
+        FloatVector zero = FloatVector.zero(F), a0 = zero, a1 = zero, e0 = zero, e1 = zero;
+        for (int i = 0; i < n; i += 2) { // n is a multiple of 8
+            FloatVector v = FloatVector.broadcast(F, x[xo + i]), u = FloatVector.broadcast(F, x[xo + i + 1]);
+            a0 = FloatVector.fromArray(F, w, i * L).fma(v, a0);
+            a1 = FloatVector.fromArray(F, w, p1 + i * L).fma(v, a1);
+            e0 = FloatVector.fromArray(F, w, (i + 1) * L).fma(u, e0);
+            e1 = FloatVector.fromArray(F, w, p1 + (i + 1) * L).fma(u, e1);
+        }
+        a0.add(e0).add(FloatVector.fromArray(F, y, r)).intoArray(y, r);
+        a1.add(e1).add(FloatVector.fromArray(F, y, r + L)).intoArray(y, r + L);
+    }
+}
