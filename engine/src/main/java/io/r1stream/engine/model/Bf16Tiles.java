@@ -31,7 +31,7 @@ final class Bf16Tiles {
         int in = 4 * L, out = 3 * L;
         short[] t = tile(new short[out * in], out, in);
         float[] x = new float[9 * in], y = new float[9 * out];
-        for (int batch : new int[] {1, 2, 9}) matmul(t, in, out, x, batch, y, 0, out);
+        for (int batch : new int[] {1, 2, 9}) matmul(t, in, out, x, SequenceBlocks.of(x, batch, in), batch, y, 0, out);
     }
 
     static int tiles(int out) { return (out + L - 1) / L; }
@@ -53,14 +53,15 @@ final class Bf16Tiles {
     }
 
     /** y[b*out + o] = sum_i W[o, i] x[b*in + i] for o in [from, to), from a multiple of L. */
-    static void matmul(short[] t, int in, int out, float[] x, int batch, float[] y, int from, int to) {
+    static void matmul(short[] t, int in, int out, float[] x, float[] xt, int batch, float[] y, int from, int to) {
         int o = from;
         if (batch == 1) {
+            for (; o + 4 * L <= to; o += 4 * L) decode4(t, in, x, y, o);
             for (; o + L <= to; o += L) decode(t, in, x, y, o, o);
         } else {
             for (; o + 2 * L <= to; o += 2 * L) {
                 int b = 0;
-                for (; b + 8 <= batch; b += 8) block8x2(t, in, out, x, b, y, o);
+                for (; b + 8 <= batch; b += 8) block8x2(t, in, out, xt, b, y, o);
                 for (; b < batch; b++) {
                     single(t, in, x, b, y, b * out + o, o);
                     single(t, in, x, b, y, b * out + o + L, o + L);
@@ -76,6 +77,35 @@ final class Bf16Tiles {
                 System.arraycopy(p, 0, y, b * out + o, to - o);
             }
         }
+    }
+
+    /** Tiles at rows o .. o + 4L times activation row 0: four weight streams at once (see Int8Tiles.decode4). */
+    private static void decode4(short[] t, int in, float[] x, float[] y, int o) {
+        int p = (o / L) * in * L, q = p + in * L, r = q + in * L, w = r + in * L;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        int i = 0;
+        for (; i + 2 <= in; i += 2, p += 2 * L, q += 2 * L, r += 2 * L, w += 2 * L) {
+            FloatVector v = FloatVector.broadcast(F, x[i]), u = FloatVector.broadcast(F, x[i + 1]);
+            a0 = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, a0);
+            b0 = ((FloatVector) ShortVector.fromArray(S, t, q).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, b0);
+            c0 = ((FloatVector) ShortVector.fromArray(S, t, r).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, c0);
+            d0 = ((FloatVector) ShortVector.fromArray(S, t, w).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, d0);
+            a1 = ((FloatVector) ShortVector.fromArray(S, t, p + L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(u, a1);
+            b1 = ((FloatVector) ShortVector.fromArray(S, t, q + L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(u, b1);
+            c1 = ((FloatVector) ShortVector.fromArray(S, t, r + L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(u, c1);
+            d1 = ((FloatVector) ShortVector.fromArray(S, t, w + L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(u, d1);
+        }
+        if (i < in) {
+            FloatVector v = FloatVector.broadcast(F, x[i]);
+            a0 = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, a0);
+            b0 = ((FloatVector) ShortVector.fromArray(S, t, q).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, b0);
+            c0 = ((FloatVector) ShortVector.fromArray(S, t, r).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, c0);
+            d0 = ((FloatVector) ShortVector.fromArray(S, t, w).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, d0);
+        }
+        a0.add(a1).intoArray(y, o);
+        b0.add(b1).intoArray(y, o + L);
+        c0.add(c1).intoArray(y, o + 2 * L);
+        d0.add(d1).intoArray(y, o + 3 * L);
     }
 
     /** The tile at row o times activation row 0 into y[yOff, yOff + L): 4 chains over inputs i mod 4. */
@@ -112,37 +142,37 @@ final class Bf16Tiles {
      * Tiles at rows o and o + L (2L rows) times activation rows b..b+7: per input 2 weight loads, 8 broadcasts and
      * 16 FMAs into 16 accumulators; the 3 live vectors and 16 accumulators fit AVX-512's 32 registers.
      */
-    private static void block8x2(short[] t, int in, int out, float[] x, int b, float[] y, int o) {
+    private static void block8x2(short[] t, int in, int out, float[] xt, int b, float[] y, int o) {
         int p0 = (o / L) * in * L, p1 = p0 + in * L;
-        int x0 = b * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in, x5 = x4 + in, x6 = x5 + in, x7 = x6 + in;
+        int x0 = b * in; // SequenceBlocks layout
         FloatVector zero = FloatVector.zero(F);
         FloatVector c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero, c30 = zero, c31 = zero;
         FloatVector c40 = zero, c41 = zero, c50 = zero, c51 = zero, c60 = zero, c61 = zero, c70 = zero, c71 = zero;
         for (int i = 0; i < in; i++) {
             FloatVector w0 = (FloatVector) ShortVector.fromArray(S, t, p0 + i * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector w1 = (FloatVector) ShortVector.fromArray(S, t, p1 + i * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector v = FloatVector.broadcast(F, x[x0 + i]);
+            FloatVector v = FloatVector.broadcast(F, xt[x0 + 8 * i + 0]);
             c00 = w0.fma(v, c00);
             c01 = w1.fma(v, c01);
-            v = FloatVector.broadcast(F, x[x1 + i]);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 1]);
             c10 = w0.fma(v, c10);
             c11 = w1.fma(v, c11);
-            v = FloatVector.broadcast(F, x[x2 + i]);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 2]);
             c20 = w0.fma(v, c20);
             c21 = w1.fma(v, c21);
-            v = FloatVector.broadcast(F, x[x3 + i]);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 3]);
             c30 = w0.fma(v, c30);
             c31 = w1.fma(v, c31);
-            v = FloatVector.broadcast(F, x[x4 + i]);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 4]);
             c40 = w0.fma(v, c40);
             c41 = w1.fma(v, c41);
-            v = FloatVector.broadcast(F, x[x5 + i]);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 5]);
             c50 = w0.fma(v, c50);
             c51 = w1.fma(v, c51);
-            v = FloatVector.broadcast(F, x[x6 + i]);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 6]);
             c60 = w0.fma(v, c60);
             c61 = w1.fma(v, c61);
-            v = FloatVector.broadcast(F, x[x7 + i]);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 7]);
             c70 = w0.fma(v, c70);
             c71 = w1.fma(v, c71);
         }

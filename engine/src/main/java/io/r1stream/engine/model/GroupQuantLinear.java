@@ -41,12 +41,15 @@ abstract sealed class GroupQuantLinear implements Linear, EmbeddingRows permits 
                 for (int c = 0; c < in; c++) xs[off + c] = x[off + inputOrder[c]];
             }
         }
-        float[] input = xs;
-        threads.forRows(out, 2 * QuantKernels.L, (from, to) -> kernel(input, batch, y, from, to)); // whole tile pairs (Int8Tiles)
+        float[] input = xs, blocks = tiled() ? SequenceBlocks.of(xs, batch, in) : null; // once per call, shared by the worker threads
+        threads.forRows(out, 2 * QuantKernels.L, (from, to) -> kernel(input, blocks, batch, y, from, to)); // whole tile pairs
     }
 
-    /** y rows [from, to) for x already in stored column order. */
-    protected abstract void kernel(float[] x, int batch, float[] y, int from, int to);
+    /** Whether the kernel runs the column-tile blocks (which read x as {@link SequenceBlocks}). */
+    protected boolean tiled() { return true; }
+
+    /** y rows [from, to) for x already in stored column order; xt: x as {@link SequenceBlocks} (null below 8). */
+    protected abstract void kernel(float[] x, float[] xt, int batch, float[] y, int from, int to);
 
     /** Row r dequantized into tmp (stored order); the caller scatters it into input order. */
     protected abstract void dequantRow(int r, float[] tmp, int off);

@@ -42,11 +42,13 @@ public final class Int8Linear extends GroupQuantLinear {
         return allMid ? null : z;
     }
 
+    @Override protected boolean tiled() { return tiled; }
+
     @Override public long weightBytes() { return (long) in * out + scaleBytes(); }
 
     @Override
-    protected void kernel(float[] x, int batch, float[] y, int from, int to) {
-        if (tiled) Int8Tiles.matmul(q, tileScales, tileZeros, in, out, x, batch, y, from, to);
+    protected void kernel(float[] x, float[] xt, int batch, float[] y, int from, int to) {
+        if (tiled) Int8Tiles.matmul(q, tileScales, tileZeros, in, out, x, xt, batch, y, from, to);
         else QuantKernels.matmulInt8(q, scales, zeros, group, in, out, x, batch, y, from, to);
     }
 

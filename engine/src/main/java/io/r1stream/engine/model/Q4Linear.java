@@ -49,8 +49,8 @@ public final class Q4Linear extends GroupQuantLinear {
     @Override public long weightBytes() { return 4L * tiles.length + scaleBytes(); }
 
     @Override
-    protected void kernel(float[] x, int batch, float[] y, int from, int to) {
-        Q4Tiles.matmul(tiles, tileScales, tileSz, group, in, out, x, batch, y, from, to);
+    protected void kernel(float[] x, float[] xt, int batch, float[] y, int from, int to) {
+        Q4Tiles.matmul(tiles, tileScales, tileSz, group, in, out, x, xt, batch, y, from, to);
     }
 
     @Override

@@ -45,8 +45,8 @@ final class Q4Tiles {
         int gs = in / group;
         float[] s = new float[tiles(out) * gs * L], x = new float[9 * in], y = new float[9 * out];
         for (int batch : new int[] {1, 2, 9}) {
-            matmul(t, s, null, group, in, out, x, batch, y, 0, out);
-            matmul(t, s, s, group, in, out, x, batch, y, 0, out);
+            matmul(t, s, null, group, in, out, x, SequenceBlocks.of(x, batch, in), batch, y, 0, out);
+            matmul(t, s, s, group, in, out, x, SequenceBlocks.of(x, batch, in), batch, y, 0, out);
         }
     }
 
@@ -95,13 +95,17 @@ final class Q4Tiles {
      * y[b*out + o] = sum_i s_og (q[o, i] - z_og) x[b*in + i] for o in [from, to), from a multiple of 2L; s tiled,
      * sz = s*z tiled (null for symmetric matrices, z = 8).
      */
-    static void matmul(int[] t, float[] s, float[] sz, int group, int in, int out, float[] x, int batch, float[] y, int from, int to) {
+    static void matmul(int[] t, float[] s, float[] sz, int group, int in, int out, float[] x, float[] xt, int batch, float[] y, int from, int to) {
         int gs = (in + group - 1) / group;
         if (batch < 4) {
             float[] sums = groupSums(x, batch, in, group, gs, sz == null ? MID : 1f);
             float[] xs = scaled(x, batch, in);
             float[] tail = tail(L);
-            for (int o = from; o < to; o += L) {
+            int o = from;
+            for (; o + 2 * L <= to; o += 2 * L) {
+                for (int b = 0; b < batch; b++) decode2(t, s, sz, sums, group, gs, in, xs, b, y, b * out + o, o);
+            }
+            for (; o < to; o += L) {
                 boolean whole = o + L <= to;
                 for (int b = 0; b < batch; b++) {
                     decode(t, s, sz, sums, group, gs, in, xs, b, whole ? y : tail, whole ? b * out + o : 0, o);
@@ -110,7 +114,7 @@ final class Q4Tiles {
             }
             return;
         }
-        batched(t, s, sz, group, gs, in, out, x, batch, y, from, to);
+        batched(t, s, sz, group, gs, in, out, x, xt, batch, y, from, to);
     }
 
     /** sum of x over each group, times f (8 for symmetric matrices: the zero point folded in), (batch, gs). */
@@ -146,6 +150,64 @@ final class Q4Tiles {
     }
 
     /**
+     * Tiles at rows o and o + L times (pre-scaled) activation row b into y[yOff, yOff + 2L): two code streams at
+     * once (see Int8Tiles.decode4), 2 chains per tile and group. (Four tiles per call made a method too large for
+     * C2 to inline its vector calls into: it ran the boxed fallback, 60x slower.)
+     */
+    private static void decode2(int[] t, float[] s, float[] sz, float[] sums, int group, int gs, int in, float[] xs, int b,
+                                float[] y, int yOff, int o) {
+        int blocks = in / 8, p = (o / L) * blocks * L, sBase = (o / L) * gs * L, xo = b * in, so = b * gs;
+        int tileInts = blocks * L, tileScales = gs * L;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector aa = zero, ab = zero, za = zero, zb = zero;
+        int i = 0;
+        for (int g = 0; g < gs; g++) {
+            int end = Math.min(i + group, in);
+            FloatVector pa0 = zero, pa1 = zero, pb0 = zero, pb1 = zero;
+            for (; i < end; i += 8, p += L) {
+                IntVector wa = IntVector.fromArray(I, t, p), wb = IntVector.fromArray(I, t, p + tileInts);
+                FloatVector v0 = FloatVector.broadcast(F, xs[xo + i + 0]);
+                pa0 = ((FloatVector) wa.and(0xf).convert(VectorOperators.I2F, 0)).fma(v0, pa0);
+                pb0 = ((FloatVector) wb.and(0xf).convert(VectorOperators.I2F, 0)).fma(v0, pb0);
+                FloatVector v1 = FloatVector.broadcast(F, xs[xo + i + 1]);
+                pa1 = ((FloatVector) wa.and(0xf0).convert(VectorOperators.I2F, 0)).fma(v1, pa1);
+                pb1 = ((FloatVector) wb.and(0xf0).convert(VectorOperators.I2F, 0)).fma(v1, pb1);
+                FloatVector v2 = FloatVector.broadcast(F, xs[xo + i + 2]);
+                pa0 = ((FloatVector) wa.and(0xf00).convert(VectorOperators.I2F, 0)).fma(v2, pa0);
+                pb0 = ((FloatVector) wb.and(0xf00).convert(VectorOperators.I2F, 0)).fma(v2, pb0);
+                FloatVector v3 = FloatVector.broadcast(F, xs[xo + i + 3]);
+                pa1 = ((FloatVector) wa.and(0xf000).convert(VectorOperators.I2F, 0)).fma(v3, pa1);
+                pb1 = ((FloatVector) wb.and(0xf000).convert(VectorOperators.I2F, 0)).fma(v3, pb1);
+                FloatVector v4 = FloatVector.broadcast(F, xs[xo + i + 4]);
+                pa0 = ((FloatVector) wa.and(0xf0000).convert(VectorOperators.I2F, 0)).fma(v4, pa0);
+                pb0 = ((FloatVector) wb.and(0xf0000).convert(VectorOperators.I2F, 0)).fma(v4, pb0);
+                FloatVector v5 = FloatVector.broadcast(F, xs[xo + i + 5]);
+                pa1 = ((FloatVector) wa.and(0xf00000).convert(VectorOperators.I2F, 0)).fma(v5, pa1);
+                pb1 = ((FloatVector) wb.and(0xf00000).convert(VectorOperators.I2F, 0)).fma(v5, pb1);
+                FloatVector v6 = FloatVector.broadcast(F, xs[xo + i + 6]);
+                pa0 = ((FloatVector) wa.and(0xf000000).convert(VectorOperators.I2F, 0)).fma(v6, pa0);
+                pb0 = ((FloatVector) wb.and(0xf000000).convert(VectorOperators.I2F, 0)).fma(v6, pb0);
+                FloatVector v7 = FloatVector.broadcast(F, xs[xo + i + 7]);
+                pa1 = ((FloatVector) wa.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(v7, pa1);
+                pb1 = ((FloatVector) wb.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(v7, pb1);
+            }
+            int sg = sBase + g * L;
+            FloatVector sa = FloatVector.fromArray(F, s, sg), sb = FloatVector.fromArray(F, s, sg + tileScales);
+            aa = pa0.add(pa1).fma(sa, aa);
+            ab = pb0.add(pb1).fma(sb, ab);
+            FloatVector sum = FloatVector.broadcast(F, sums[so + g]);
+            if (sz != null) {
+                sa = FloatVector.fromArray(F, sz, sg);
+                sb = FloatVector.fromArray(F, sz, sg + tileScales);
+            }
+            za = sa.fma(sum, za);
+            zb = sb.fma(sum, zb);
+        }
+        aa.sub(za).intoArray(y, yOff);
+        ab.sub(zb).intoArray(y, yOff + L);
+    }
+
+    /**
      * The tile at row o times (pre-scaled) activation row b into y[yOff, yOff + L): 4 chains per group, then
      * acc += s_g * group sum; minus sum_g sz_g sum(x over g) at the end.
      */
@@ -176,7 +238,7 @@ final class Q4Tiles {
     }
 
     /** Batches: per pair of tiles and CHUNK of inputs, a dequantized float32 panel and its register blocks. */
-    private static void batched(int[] t, float[] s, float[] sz, int group, int gs, int in, int out, float[] x, int batch,
+    private static void batched(int[] t, float[] s, float[] sz, int group, int gs, int in, int out, float[] x, float[] xt, int batch,
                                 float[] y, int from, int to) {
         float[] panel = PANEL.get();
         int tileCount = tiles(out);
@@ -191,7 +253,7 @@ final class Q4Tiles {
                 if (o / L + 1 < tileCount) dequant(t, s, sz, group, gs, in, o / L + 1, c0, n, panel, n * L);
                 else Arrays.fill(panel, n * L, 2 * n * L, 0f);
                 int b = 0;
-                for (; b + 8 <= batch; b += 8) block8x2(panel, n, x, in, c0, b, dst, stride, off);
+                for (; b + 8 <= batch; b += 8) block8x2(panel, n, xt, in, c0, b, dst, stride, off);
                 for (; b < batch; b++) block1x2(panel, n, x, in, c0, b, dst, stride, off);
             }
             if (!whole) for (int b = 0; b < batch; b++) System.arraycopy(dst, b * stride, y, b * out + o, to - o);
@@ -218,9 +280,9 @@ final class Q4Tiles {
      * Panel (2 tiles x n inputs) times activation rows b..b+7 added into y: per input 2 panel loads, 8 broadcasts
      * and 16 FMAs into 16 accumulators (AVX-512's 32 registers hold them and the 3 live vectors).
      */
-    private static void block8x2(float[] w, int n, float[] x, int in, int c0, int b, float[] y, int stride, int off) {
+    private static void block8x2(float[] w, int n, float[] xt, int in, int c0, int b, float[] y, int stride, int off) {
         int p1 = n * L;
-        int x0 = b * in + c0, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in, x5 = x4 + in, x6 = x5 + in, x7 = x6 + in;
+        int x0 = b * in + 8 * c0; // SequenceBlocks layout
         int r0 = b * stride + off, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride, r4 = r3 + stride, r5 = r4 + stride,
                 r6 = r5 + stride, r7 = r6 + stride;
         FloatVector c00 = FloatVector.fromArray(F, y, r0), c01 = FloatVector.fromArray(F, y, r0 + L);
@@ -233,28 +295,28 @@ final class Q4Tiles {
         FloatVector c70 = FloatVector.fromArray(F, y, r7), c71 = FloatVector.fromArray(F, y, r7 + L);
         for (int i = 0; i < n; i++) {
             FloatVector w0 = FloatVector.fromArray(F, w, i * L), w1 = FloatVector.fromArray(F, w, p1 + i * L);
-            FloatVector v = FloatVector.broadcast(F, x[x0 + i]);
+            FloatVector v = FloatVector.broadcast(F, xt[x0 + 8 * i + 0]);
             c00 = w0.fma(v, c00);
             c01 = w1.fma(v, c01);
-            v = FloatVector.broadcast(F, x[x1 + i]);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 1]);
             c10 = w0.fma(v, c10);
             c11 = w1.fma(v, c11);
-            v = FloatVector.broadcast(F, x[x2 + i]);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 2]);
             c20 = w0.fma(v, c20);
             c21 = w1.fma(v, c21);
-            v = FloatVector.broadcast(F, x[x3 + i]);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 3]);
             c30 = w0.fma(v, c30);
             c31 = w1.fma(v, c31);
-            v = FloatVector.broadcast(F, x[x4 + i]);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 4]);
             c40 = w0.fma(v, c40);
             c41 = w1.fma(v, c41);
-            v = FloatVector.broadcast(F, x[x5 + i]);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 5]);
             c50 = w0.fma(v, c50);
             c51 = w1.fma(v, c51);
-            v = FloatVector.broadcast(F, x[x6 + i]);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 6]);
             c60 = w0.fma(v, c60);
             c61 = w1.fma(v, c61);
-            v = FloatVector.broadcast(F, x[x7 + i]);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 7]);
             c70 = w0.fma(v, c70);
             c71 = w1.fma(v, c71);
         }

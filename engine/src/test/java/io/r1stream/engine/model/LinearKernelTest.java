@@ -15,7 +15,9 @@ class LinearKernelTest {
             // the panel (prefill) kernel: whole and partial panels of 32 rows, 8-row blocks and single rows, 2 threads
             "70,50,37,1", "96,128,32,2", "45,33,41,2",
             // bf16 column tiles: decode and batches over whole pairs, a single tile and a partial last tile
-            "33,40,1,2", "64,64,17,2", "80,24,8,1", "20,7,3,1"})
+            "33,40,1,2", "64,64,17,2", "80,24,8,1", "20,7,3,1",
+            // batch 1 over 4 tiles at once, then single tiles and a partial one (117 = 4L + 2L + L + 5 with L = 16)
+            "117,40,1,1", "117,33,1,2"})
     void tiledKernelsMatchAPlainLoop(int out, int in, int batch, int threads) {
         SplittableRandom r = new SplittableRandom(out * 31L + in);
         float[] w = new float[out * in];

@@ -31,6 +31,8 @@ class QuantKernelTest {
             // last tile, remainder sequences, decode over a partial tile, group = in, groups of 8
             "4,64,288,32,false,false,8,1", "4,48,512,64,true,false,19,2", "4,35,96,96,false,true,3,1", "4,40,264,8,true,false,1,1",
             "4,40,264,8,false,false,12,1",
+            // decode over several tiles at once (int8: 4, q4: 2), then single tiles and a partial one (117 rows)
+            "8,117,64,0,true,false,1,1", "8,117,48,0,false,false,1,2", "4,117,96,32,true,false,1,1", "4,117,64,0,false,false,2,2",
             // prefill (panel kernel): batch >= 32, partial panels, act order, 2 threads
             "8,70,128,64,true,true,37,2", "8,33,96,0,false,false,40,1", "4,70,160,32,true,false,33,2", "4,45,128,0,false,true,48,1"})
     void kernelsMatchAPlainLoop(int bits, int out, int in, int group, boolean zp, boolean permuted, int batch, int threads) {
