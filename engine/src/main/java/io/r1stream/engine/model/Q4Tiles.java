@@ -101,11 +101,10 @@ final class Q4Tiles {
             float[] sums = groupSums(x, batch, in, group, gs, sz == null ? MID : 1f);
             float[] xs = scaled(x, batch, in);
             float[] tail = tail(L);
-            int o = from;
-            for (; o + 2 * L <= to; o += 2 * L) {
-                for (int b = 0; b < batch; b++) decode2(t, s, sz, sums, group, gs, in, xs, b, y, b * out + o, o);
-            }
-            for (; o < to; o += L) {
+            // one tile per call: two (decode2, 16 nibble conversions in its loop) made a method C2 sometimes compiled
+            // with the boxed vector fallback (2 tokens/s at 2 threads), and gained little (q4 decode is bound by its
+            // conversions more than by misses in flight)
+            for (int o = from; o < to; o += L) {
                 boolean whole = o + L <= to;
                 for (int b = 0; b < batch; b++) {
                     decode(t, s, sz, sums, group, gs, in, xs, b, whole ? y : tail, whole ? b * out + o : 0, o);
@@ -147,64 +146,6 @@ final class Q4Tiles {
         float[] p = TAIL.get();
         if (p.length < n) TAIL.set(p = new float[n]);
         return p;
-    }
-
-    /**
-     * Tiles at rows o and o + L times (pre-scaled) activation row b into y[yOff, yOff + 2L): two code streams at
-     * once (see Int8Tiles.decode4), 2 chains per tile and group. (Four tiles per call made a method too large for
-     * C2 to inline its vector calls into: it ran the boxed fallback, 60x slower.)
-     */
-    private static void decode2(int[] t, float[] s, float[] sz, float[] sums, int group, int gs, int in, float[] xs, int b,
-                                float[] y, int yOff, int o) {
-        int blocks = in / 8, p = (o / L) * blocks * L, sBase = (o / L) * gs * L, xo = b * in, so = b * gs;
-        int tileInts = blocks * L, tileScales = gs * L;
-        FloatVector zero = FloatVector.zero(F);
-        FloatVector aa = zero, ab = zero, za = zero, zb = zero;
-        int i = 0;
-        for (int g = 0; g < gs; g++) {
-            int end = Math.min(i + group, in);
-            FloatVector pa0 = zero, pa1 = zero, pb0 = zero, pb1 = zero;
-            for (; i < end; i += 8, p += L) {
-                IntVector wa = IntVector.fromArray(I, t, p), wb = IntVector.fromArray(I, t, p + tileInts);
-                FloatVector v0 = FloatVector.broadcast(F, xs[xo + i + 0]);
-                pa0 = ((FloatVector) wa.and(0xf).convert(VectorOperators.I2F, 0)).fma(v0, pa0);
-                pb0 = ((FloatVector) wb.and(0xf).convert(VectorOperators.I2F, 0)).fma(v0, pb0);
-                FloatVector v1 = FloatVector.broadcast(F, xs[xo + i + 1]);
-                pa1 = ((FloatVector) wa.and(0xf0).convert(VectorOperators.I2F, 0)).fma(v1, pa1);
-                pb1 = ((FloatVector) wb.and(0xf0).convert(VectorOperators.I2F, 0)).fma(v1, pb1);
-                FloatVector v2 = FloatVector.broadcast(F, xs[xo + i + 2]);
-                pa0 = ((FloatVector) wa.and(0xf00).convert(VectorOperators.I2F, 0)).fma(v2, pa0);
-                pb0 = ((FloatVector) wb.and(0xf00).convert(VectorOperators.I2F, 0)).fma(v2, pb0);
-                FloatVector v3 = FloatVector.broadcast(F, xs[xo + i + 3]);
-                pa1 = ((FloatVector) wa.and(0xf000).convert(VectorOperators.I2F, 0)).fma(v3, pa1);
-                pb1 = ((FloatVector) wb.and(0xf000).convert(VectorOperators.I2F, 0)).fma(v3, pb1);
-                FloatVector v4 = FloatVector.broadcast(F, xs[xo + i + 4]);
-                pa0 = ((FloatVector) wa.and(0xf0000).convert(VectorOperators.I2F, 0)).fma(v4, pa0);
-                pb0 = ((FloatVector) wb.and(0xf0000).convert(VectorOperators.I2F, 0)).fma(v4, pb0);
-                FloatVector v5 = FloatVector.broadcast(F, xs[xo + i + 5]);
-                pa1 = ((FloatVector) wa.and(0xf00000).convert(VectorOperators.I2F, 0)).fma(v5, pa1);
-                pb1 = ((FloatVector) wb.and(0xf00000).convert(VectorOperators.I2F, 0)).fma(v5, pb1);
-                FloatVector v6 = FloatVector.broadcast(F, xs[xo + i + 6]);
-                pa0 = ((FloatVector) wa.and(0xf000000).convert(VectorOperators.I2F, 0)).fma(v6, pa0);
-                pb0 = ((FloatVector) wb.and(0xf000000).convert(VectorOperators.I2F, 0)).fma(v6, pb0);
-                FloatVector v7 = FloatVector.broadcast(F, xs[xo + i + 7]);
-                pa1 = ((FloatVector) wa.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(v7, pa1);
-                pb1 = ((FloatVector) wb.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(v7, pb1);
-            }
-            int sg = sBase + g * L;
-            FloatVector sa = FloatVector.fromArray(F, s, sg), sb = FloatVector.fromArray(F, s, sg + tileScales);
-            aa = pa0.add(pa1).fma(sa, aa);
-            ab = pb0.add(pb1).fma(sb, ab);
-            FloatVector sum = FloatVector.broadcast(F, sums[so + g]);
-            if (sz != null) {
-                sa = FloatVector.fromArray(F, sz, sg);
-                sb = FloatVector.fromArray(F, sz, sg + tileScales);
-            }
-            za = sa.fma(sum, za);
-            zb = sb.fma(sum, zb);
-        }
-        aa.sub(za).intoArray(y, yOff);
-        ab.sub(zb).intoArray(y, yOff + L);
     }
 
     /**
