@@ -1,6 +1,7 @@
 package io.r1stream.engine.model;
 
 import io.r1stream.engine.model.ffn.FeedForward;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * The SwiGLU MLP of one Qwen2 / Llama layer as an assembled piece: {@code down(silu(gate(x)) * up(x))}, gate and
@@ -23,14 +24,27 @@ final class GatedMlp implements FeedForward {
     public void forward(float[] x, int rows, float[] out) {
         float[] gateUp = scratch.gateUp, act = scratch.act;
         w.gateUp().apply(x, rows, gateUp);
-        for (int t = 0; t < rows; t++) {
-            int g = t * 2 * inter, u = g + inter, a = t * inter;
-            for (int i = 0; i < inter; i++) {
-                float gv = gateUp[g + i];
-                act[a + i] = gv / (1f + (float) Math.exp(-gv)) * gateUp[u + i];
-            }
-        }
+        for (int t = 0; t < rows; t++) swiglu(gateUp, t * 2 * inter, act, t * inter, inter);
         w.down().apply(act, rows, out);
+    }
+
+    /**
+     * act[a, a + n) = silu(gate) * up, gate at gu[g, g + n) and up right after it. Vectorized with {@link VectorExp}
+     * (a scalar {@code Math.exp} per element was 9% of a 128-token prefill, run by the calling thread alone while
+     * the matmul workers waited); its own small method so C2 inlines the vector calls. Past the last whole vector,
+     * scalar.
+     */
+    static void swiglu(float[] gu, int g, float[] act, int a, int n) {
+        int u = g + n, i = 0;
+        for (; i + VectorKernels.F.length() <= n; i += VectorKernels.F.length()) {
+            FloatVector gv = FloatVector.fromArray(VectorKernels.F, gu, g + i);
+            FloatVector e = VectorExp.exp(gv.neg());
+            gv.div(e.add(1f)).mul(FloatVector.fromArray(VectorKernels.F, gu, u + i)).intoArray(act, a + i);
+        }
+        for (; i < n; i++) {
+            float gv = gu[g + i];
+            act[a + i] = gv / (1f + (float) Math.exp(-gv)) * gu[u + i];
+        }
     }
 
     @Override
