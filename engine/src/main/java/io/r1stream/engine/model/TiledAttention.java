@@ -97,6 +97,23 @@ final class TiledAttention {
                 for (int g = 0; g < group; g++) {
                     int base = (i * group + g) * KEY_TILE, qg = qOff + g * hd;
                     int v = 0;
+                    if (g + 1 < group) { // two heads of the query share every key load
+                        for (; v + 4 <= vecs; v += 4) scores4x2(kt, v * L, q, qg, qg + hd, s, base + v * L, base + KEY_TILE + v * L);
+                        for (int h = g; h <= g + 1; h++) {
+                            int bh = (i * group + h) * KEY_TILE, qh = qOff + h * hd;
+                            for (int u = v; u < vecs; u++) {
+                                FloatVector acc = FloatVector.zero(F);
+                                for (int d = 0; d < hd; d++) {
+                                    acc = FloatVector.fromArray(F, kt, d * KEY_TILE + u * L)
+                                            .fma(FloatVector.broadcast(F, q[qh + d]), acc);
+                                }
+                                acc.mul(scale).intoArray(s, bh + u * L);
+                            }
+                            for (int j = Math.max(0, visible); j < vecs * L; j++) s[bh + j] = Float.NEGATIVE_INFINITY;
+                        }
+                        g++;
+                        continue;
+                    }
                     for (; v + 4 <= vecs; v += 4) scores4(kt, v * L, q, qg, s, base + v * L);
                     for (; v < vecs; v++) {
                         FloatVector acc = FloatVector.zero(F);
@@ -120,8 +137,7 @@ final class TiledAttention {
                 if (m[r] != Float.NEGATIVE_INFINITY && mNew != m[r]) {
                     float corr = (float) Math.exp(m[r] - mNew);
                     FloatVector.fromArray(F, lv, r * L).mul(corr).intoArray(lv, r * L);
-                    int o = outRow(r, outBase, outStride, firstHead);
-                    for (int d = 0; d < hd; d++) out[o + d] *= corr;
+                    scale(out, outRow(r, outBase, outStride, firstHead), hd, corr);
                 }
                 m[r] = mNew;
                 // weights = exp(score - max) by VectorExp (the same bits compiled or not; masked positions 0), summed
@@ -141,6 +157,12 @@ final class TiledAttention {
                 for (int g = 0; g < group; g++) {
                     int r = i * group + g, base = r * KEY_TILE, o = outRow(r, outBase, outStride, firstHead);
                     int d = 0;
+                    if (g + 1 < group && hd % (4 * L) == 0) { // two heads of the query share every V load
+                        int o2 = outRow(r + 1, outBase, outStride, firstHead);
+                        for (; d < hd; d += 4 * L) weighted4x2(vt, s, base, base + KEY_TILE, visible, out, o + d, o2 + d, d);
+                        g++;
+                        continue;
+                    }
                     for (; d + 4 * L <= hd; d += 4 * L) weighted4(vt, s, base, visible, out, o + d, d);
                     for (; d + L <= hd; d += L) {
                         FloatVector acc = FloatVector.fromArray(F, out, o + d);
@@ -161,10 +183,15 @@ final class TiledAttention {
         for (int r = 0; r < rows; r++) {
             float l = 0;
             for (int j = 0; j < L; j++) l += lv[r * L + j];
-            float inv = 1f / l;
-            int o = outRow(r, outBase, outStride, firstHead);
-            for (int d = 0; d < hd; d++) out[o + d] *= inv;
+            scale(out, outRow(r, outBase, outStride, firstHead), hd, 1f / l);
         }
+    }
+
+    /** a[o, o + n) *= f: the rescale of a row's output (a small method: inside attend its stores stayed boxed). */
+    private static void scale(float[] a, int o, int n, float f) {
+        int d = 0;
+        for (; d + L <= n; d += L) FloatVector.fromArray(F, a, o + d).mul(f).intoArray(a, o + d);
+        for (; d < n; d++) a[o + d] *= f;
     }
 
     /**
@@ -201,6 +228,64 @@ final class TiledAttention {
         a1.mul(scale).intoArray(s, sOff + L);
         a2.mul(scale).intoArray(s, sOff + 2 * L);
         a3.mul(scale).intoArray(s, sOff + 3 * L);
+    }
+
+    /** {@link #scores4} for two query rows (sOff, tOff) at once: each key vector loaded once for both. */
+    private void scores4x2(float[] kt, int col, float[] q, int qg, int qh, float[] s, int sOff, int tOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int d = 0; d < hd; d++) {
+            FloatVector qd = FloatVector.broadcast(F, q[qg + d]), qe = FloatVector.broadcast(F, q[qh + d]);
+            int k = d * KEY_TILE + col;
+            FloatVector k0 = FloatVector.fromArray(F, kt, k), k1 = FloatVector.fromArray(F, kt, k + L);
+            FloatVector k2 = FloatVector.fromArray(F, kt, k + 2 * L), k3 = FloatVector.fromArray(F, kt, k + 3 * L);
+            a0 = k0.fma(qd, a0);
+            a1 = k1.fma(qd, a1);
+            a2 = k2.fma(qd, a2);
+            a3 = k3.fma(qd, a3);
+            b0 = k0.fma(qe, b0);
+            b1 = k1.fma(qe, b1);
+            b2 = k2.fma(qe, b2);
+            b3 = k3.fma(qe, b3);
+        }
+        a0.mul(scale).intoArray(s, sOff);
+        a1.mul(scale).intoArray(s, sOff + L);
+        a2.mul(scale).intoArray(s, sOff + 2 * L);
+        a3.mul(scale).intoArray(s, sOff + 3 * L);
+        b0.mul(scale).intoArray(s, tOff);
+        b1.mul(scale).intoArray(s, tOff + L);
+        b2.mul(scale).intoArray(s, tOff + 2 * L);
+        b3.mul(scale).intoArray(s, tOff + 3 * L);
+    }
+
+    /** {@link #weighted4} for two query rows (weights at base and base2, outputs o and o2) sharing each V load. */
+    private void weighted4x2(float[] vt, float[] s, int base, int base2, int visible, float[] out, int o, int o2, int d) {
+        FloatVector a0 = FloatVector.fromArray(F, out, o), a1 = FloatVector.fromArray(F, out, o + L);
+        FloatVector a2 = FloatVector.fromArray(F, out, o + 2 * L), a3 = FloatVector.fromArray(F, out, o + 3 * L);
+        FloatVector b0 = FloatVector.fromArray(F, out, o2), b1 = FloatVector.fromArray(F, out, o2 + L);
+        FloatVector b2 = FloatVector.fromArray(F, out, o2 + 2 * L), b3 = FloatVector.fromArray(F, out, o2 + 3 * L);
+        for (int j = 0; j < visible; j++) {
+            FloatVector w = FloatVector.broadcast(F, s[base + j]), u = FloatVector.broadcast(F, s[base2 + j]);
+            int v = j * hd + d;
+            FloatVector v0 = FloatVector.fromArray(F, vt, v), v1 = FloatVector.fromArray(F, vt, v + L);
+            FloatVector v2 = FloatVector.fromArray(F, vt, v + 2 * L), v3 = FloatVector.fromArray(F, vt, v + 3 * L);
+            a0 = v0.fma(w, a0);
+            a1 = v1.fma(w, a1);
+            a2 = v2.fma(w, a2);
+            a3 = v3.fma(w, a3);
+            b0 = v0.fma(u, b0);
+            b1 = v1.fma(u, b1);
+            b2 = v2.fma(u, b2);
+            b3 = v3.fma(u, b3);
+        }
+        // stores take a fresh vector, not the loop phi (see Bf16Tiles.block8x2)
+        a0.add(FloatVector.zero(F)).intoArray(out, o);
+        a1.add(FloatVector.zero(F)).intoArray(out, o + L);
+        a2.add(FloatVector.zero(F)).intoArray(out, o + 2 * L);
+        a3.add(FloatVector.zero(F)).intoArray(out, o + 3 * L);
+        b0.add(FloatVector.zero(F)).intoArray(out, o2);
+        b1.add(FloatVector.zero(F)).intoArray(out, o2 + L);
+        b2.add(FloatVector.zero(F)).intoArray(out, o2 + 2 * L);
+        b3.add(FloatVector.zero(F)).intoArray(out, o2 + 3 * L);
     }
 
     /**
