@@ -27,6 +27,7 @@ final class TiledAttention {
     static final int KEY_TILE = 64;
 
     private final int hd, group, bt;
+    private final int[] keyIndex; // j * kvDim for j < L: the offsets of L consecutive positions' K rows in a block
     private final float scale;
     private final KvLayout layout;
     private final ThreadLocal<Scratch> scratch;
@@ -40,6 +41,8 @@ final class TiledAttention {
         float[] s = new float[L];
         s[1] = Float.NEGATIVE_INFINITY;
         weights(s, 0, 1, 0f, new float[L], 0);
+        int[] idx = new int[L];
+        transposeL(new float[L], 0, idx, new float[KEY_TILE], 0, 1);
     }
 
     /**
@@ -54,6 +57,8 @@ final class TiledAttention {
         this.bt = layout.blockTokens();
         this.layout = layout;
         this.scale = (float) (1.0 / Math.sqrt(hd));
+        this.keyIndex = new int[L];
+        for (int j = 0; j < L; j++) keyIndex[j] = j * layout.kvDim();
         int rows = QUERY_BLOCK * group;
         this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[rows * KEY_TILE], new float[rows], new float[rows * L],
                 new float[c.headDim() * KEY_TILE], new float[KEY_TILE * c.headDim()]));
@@ -82,7 +87,14 @@ final class TiledAttention {
             int len = p1 - p0, vecs = (len + L - 1) / L;
             // the tile's keys transposed once for all rows of the block: kt[d * KEY_TILE + j] = K[p0 + j][d]
             float[] kt = sc.kt;
-            for (int p = p0; p < p1; p++) {
+            int gathered = 0;
+            if (bt % L == 0) { // L positions at a time: inside one KV block, kvDim apart; one gather per dimension
+                for (; gathered + L <= len; gathered += L) {
+                    int p = p0 + gathered;
+                    transposeL(seq.block(p).k(), layout.offset(layer, p % bt) + kvHead * hd, keyIndex, kt, gathered, hd);
+                }
+            }
+            for (int p = p0 + gathered; p < p1; p++) {
                 KvBlock b = seq.block(p);
                 float[] k = b.k();
                 int kOff = layout.offset(layer, p % bt) + kvHead * hd, j = p - p0;
@@ -185,6 +197,11 @@ final class TiledAttention {
             for (int j = 0; j < L; j++) l += lv[r * L + j];
             scale(out, outRow(r, outBase, outStride, firstHead), hd, 1f / l);
         }
+    }
+
+    /** kt[d * KEY_TILE + j0 + j] = k[kOff + idx[j] + d] for j < L, d < hd: L positions' keys transposed by gathers. */
+    private static void transposeL(float[] k, int kOff, int[] idx, float[] kt, int j0, int hd) {
+        for (int d = 0; d < hd; d++) FloatVector.fromArray(F, k, kOff + d, idx, 0).intoArray(kt, d * KEY_TILE + j0);
     }
 
     /** a[o, o + n) *= f: the rescale of a row's output (a small method: inside attend its stores stayed boxed). */
