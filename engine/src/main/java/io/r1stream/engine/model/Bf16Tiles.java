@@ -52,23 +52,27 @@ final class Bf16Tiles {
         for (int i = 0; i < in; i++) dst[off + i] = TensorDtype.bf16ToFloat(t[base + i * L]);
     }
 
-    /** y[b*out + o] = sum_i W[o, i] x[b*in + i] for o in [from, to), from a multiple of L. */
+    /**
+     * y[b*out + o] = sum_i W[o, i] x[b*in + i] for o in [from, to), from a multiple of L. Every path computes each
+     * output the same way, one FMA chain per (sequence, tile) over i in order, so a sequence's result does not depend
+     * on the batch it shares a step with (the summarization job's same-output-at-any-parallelism relies on it).
+     */
     static void matmul(short[] t, int in, int out, float[] x, float[] xt, int batch, float[] y, int from, int to) {
         int o = from;
         if (batch == 1) {
             for (; o + 4 * L <= to; o += 4 * L) decode4(t, in, x, y, o);
-            for (; o + L <= to; o += L) decode(t, in, x, y, o, o);
         } else {
             for (; o + 2 * L <= to; o += 2 * L) {
                 int b = 0;
                 for (; b + 8 <= batch; b += 8) block8x2(t, in, out, xt, b, y, o);
+                for (; b + 4 <= batch; b += 4) block4x2(t, in, out, x, b, y, o);
                 for (; b < batch; b++) {
                     single(t, in, x, b, y, b * out + o, o);
                     single(t, in, x, b, y, b * out + o + L, o + L);
                 }
             }
-            for (; o + L <= to; o += L) for (int b = 0; b < batch; b++) single(t, in, x, b, y, b * out + o, o);
         }
+        for (; o + L <= to; o += L) for (int b = 0; b < batch; b++) single(t, in, x, b, y, b * out + o, o);
         if (o < to) { // the partial last tile
             float[] p = PARTIAL.get();
             if (p.length < L) PARTIAL.set(p = new float[L]);
@@ -79,63 +83,68 @@ final class Bf16Tiles {
         }
     }
 
-    /** Tiles at rows o .. o + 4L times activation row 0: four weight streams at once (see Int8Tiles.decode4). */
+    /**
+     * Tiles at rows o .. o + 4L times activation row 0: four weight streams at once, one chain each (see
+     * Int8Tiles.decode4).
+     */
     private static void decode4(short[] t, int in, float[] x, float[] y, int o) {
         int p = (o / L) * in * L, q = p + in * L, r = q + in * L, w = r + in * L;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-        int i = 0;
-        for (; i + 2 <= in; i += 2, p += 2 * L, q += 2 * L, r += 2 * L, w += 2 * L) {
-            FloatVector v = FloatVector.broadcast(F, x[i]), u = FloatVector.broadcast(F, x[i + 1]);
-            a0 = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, a0);
-            b0 = ((FloatVector) ShortVector.fromArray(S, t, q).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, b0);
-            c0 = ((FloatVector) ShortVector.fromArray(S, t, r).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, c0);
-            d0 = ((FloatVector) ShortVector.fromArray(S, t, w).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, d0);
-            a1 = ((FloatVector) ShortVector.fromArray(S, t, p + L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(u, a1);
-            b1 = ((FloatVector) ShortVector.fromArray(S, t, q + L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(u, b1);
-            c1 = ((FloatVector) ShortVector.fromArray(S, t, r + L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(u, c1);
-            d1 = ((FloatVector) ShortVector.fromArray(S, t, w + L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(u, d1);
-        }
-        if (i < in) {
+        FloatVector a = FloatVector.zero(F), b = a, c = a, d = a;
+        for (int i = 0; i < in; i++, p += L, q += L, r += L, w += L) {
             FloatVector v = FloatVector.broadcast(F, x[i]);
-            a0 = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, a0);
-            b0 = ((FloatVector) ShortVector.fromArray(S, t, q).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, b0);
-            c0 = ((FloatVector) ShortVector.fromArray(S, t, r).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, c0);
-            d0 = ((FloatVector) ShortVector.fromArray(S, t, w).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, d0);
+            a = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, a);
+            b = ((FloatVector) ShortVector.fromArray(S, t, q).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, b);
+            c = ((FloatVector) ShortVector.fromArray(S, t, r).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, c);
+            d = ((FloatVector) ShortVector.fromArray(S, t, w).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, d);
         }
-        a0.add(a1).intoArray(y, o);
-        b0.add(b1).intoArray(y, o + L);
-        c0.add(c1).intoArray(y, o + 2 * L);
-        d0.add(d1).intoArray(y, o + 3 * L);
+        a.add(FloatVector.zero(F)).intoArray(y, o);
+        b.add(FloatVector.zero(F)).intoArray(y, o + L);
+        c.add(FloatVector.zero(F)).intoArray(y, o + 2 * L);
+        d.add(FloatVector.zero(F)).intoArray(y, o + 3 * L);
     }
 
-    /** The tile at row o times activation row 0 into y[yOff, yOff + L): 4 chains over inputs i mod 4. */
-    private static void decode(short[] t, int in, float[] x, float[] y, int yOff, int o) {
-        int p = (o / L) * in * L;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int i = 0;
-        for (; i + 4 <= in; i += 4, p += 4 * L) {
-            a0 = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[i]), a0);
-            a1 = ((FloatVector) ShortVector.fromArray(S, t, p + L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[i + 1]), a1);
-            a2 = ((FloatVector) ShortVector.fromArray(S, t, p + 2 * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[i + 2]), a2);
-            a3 = ((FloatVector) ShortVector.fromArray(S, t, p + 3 * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[i + 3]), a3);
-        }
-        for (; i < in; i++, p += L) {
-            a0 = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[i]), a0);
-        }
-        a0.add(a1).add(a2.add(a3)).intoArray(y, yOff);
-    }
-
-    /** The tile at row o times activation row b into y[yOff, yOff + L). */
+    /** The tile at row o times activation row b into y[yOff, yOff + L): one chain over i. */
     private static void single(short[] t, int in, float[] x, int b, float[] y, int yOff, int o) {
         int p = (o / L) * in * L, xo = b * in;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        int i = 0;
-        for (; i + 2 <= in; i += 2, p += 2 * L) {
-            a0 = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[xo + i]), a0);
-            a1 = ((FloatVector) ShortVector.fromArray(S, t, p + L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[xo + i + 1]), a1);
+        FloatVector a = FloatVector.zero(F);
+        for (int i = 0; i < in; i++, p += L) a = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[xo + i]), a);
+        a.add(FloatVector.zero(F)).intoArray(y, yOff);
+    }
+
+    /** Tiles at rows o and o + L times activation rows b..b+3 (x row-major): 8 chains. */
+    private static void block4x2(short[] t, int in, int out, float[] x, int b, float[] y, int o) {
+        int p0 = (o / L) * in * L, p1 = p0 + in * L;
+        int x0 = b * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero, c30 = zero, c31 = zero;
+        for (int i = 0; i < in; i++) {
+            FloatVector w0 = ((FloatVector) ShortVector.fromArray(S, t, p0 + i * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats());
+            FloatVector w1 = ((FloatVector) ShortVector.fromArray(S, t, p1 + i * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats());
+            FloatVector v = FloatVector.broadcast(F, x[x0 + i]);
+            c00 = w0.fma(v, c00);
+            c01 = w1.fma(v, c01);
+            v = FloatVector.broadcast(F, x[x1 + i]);
+            c10 = w0.fma(v, c10);
+            c11 = w1.fma(v, c11);
+            v = FloatVector.broadcast(F, x[x2 + i]);
+            c20 = w0.fma(v, c20);
+            c21 = w1.fma(v, c21);
+            v = FloatVector.broadcast(F, x[x3 + i]);
+            c30 = w0.fma(v, c30);
+            c31 = w1.fma(v, c31);
         }
-        if (i < in) a0 = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[xo + i]), a0);
-        a0.add(a1).intoArray(y, yOff);
+        int r = b * out + o;
+        c00.add(zero).intoArray(y, r);
+        c01.add(zero).intoArray(y, r + L);
+        r += out;
+        c10.add(zero).intoArray(y, r);
+        c11.add(zero).intoArray(y, r + L);
+        r += out;
+        c20.add(zero).intoArray(y, r);
+        c21.add(zero).intoArray(y, r + L);
+        r += out;
+        c30.add(zero).intoArray(y, r);
+        c31.add(zero).intoArray(y, r + L);
     }
 
     /**

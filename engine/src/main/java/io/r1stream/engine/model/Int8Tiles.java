@@ -69,26 +69,27 @@ final class Int8Tiles {
 
     /**
      * y[b*out + o] = s_o * sum_i (q[o, i] - z_o) x[b*in + i] for o in [from, to), from a multiple of L; s and z
-     * (zero points, signed like the codes; null when symmetric) padded to whole tiles.
+     * (zero points, signed like the codes; null when symmetric) padded to whole tiles. Every path computes each
+     * output the same way (one FMA chain per sequence and tile over i in order, then fma(z, -sum x), then times s),
+     * so a sequence's result does not depend on the batch it shares a step with.
      */
     static void matmul(byte[] t, float[] s, float[] z, int in, int out, float[] x, float[] xt, int batch, float[] y, int from, int to) {
         float[] sums = z == null ? null : rowSums(x, batch, in);
         int o = from;
         if (batch == 1) {
             for (; o + 4 * L <= to; o += 4 * L) decode4(t, s, z, sums, in, x, y, o);
-            for (; o + 2 * L <= to; o += 2 * L) decode2(t, s, z, sums, in, x, y, o);
-            for (; o + L <= to; o += L) decode(t, s, z, sums, in, x, y, o, o);
         } else {
             for (; o + 2 * L <= to; o += 2 * L) {
                 int b = 0;
                 for (; b + 8 <= batch; b += 8) block8x2(t, s, z, sums, in, out, xt, b, y, o);
+                for (; b + 4 <= batch; b += 4) block4x2(t, s, z, sums, in, out, x, b, y, o);
                 for (; b < batch; b++) {
                     single(t, s, z, sums, in, x, b, y, b * out + o, o);
                     single(t, s, z, sums, in, x, b, y, b * out + o + L, o + L);
                 }
             }
-            for (; o + L <= to; o += L) for (int b = 0; b < batch; b++) single(t, s, z, sums, in, x, b, y, b * out + o, o);
         }
+        for (; o + L <= to; o += L) for (int b = 0; b < batch; b++) single(t, s, z, sums, in, x, b, y, b * out + o, o);
         if (o < to) { // the partial last tile
             float[] p = PARTIAL.get();
             if (p.length < L) PARTIAL.set(p = new float[L]);
@@ -111,91 +112,90 @@ final class Int8Tiles {
         return sums;
     }
 
-    /** The tile at row o times activation row 0 into y[yOff, yOff + L): 4 chains over inputs i mod 4. */
-    private static void decode(byte[] t, float[] s, float[] z, float[] sums, int in, float[] x, float[] y, int yOff, int o) {
-        int p = (o / L) * in * L;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int i = 0;
-        for (; i + 4 <= in; i += 4, p += 4 * L) {
-            a0 = ((FloatVector) ByteVector.fromArray(B, t, p).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.broadcast(F, x[i]), a0);
-            a1 = ((FloatVector) ByteVector.fromArray(B, t, p + L).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.broadcast(F, x[i + 1]), a1);
-            a2 = ((FloatVector) ByteVector.fromArray(B, t, p + 2 * L).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.broadcast(F, x[i + 2]), a2);
-            a3 = ((FloatVector) ByteVector.fromArray(B, t, p + 3 * L).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.broadcast(F, x[i + 3]), a3);
-        }
-        for (; i < in; i++, p += L) {
-            a0 = ((FloatVector) ByteVector.fromArray(B, t, p).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.broadcast(F, x[i]), a0);
-        }
-        FloatVector acc = a0.add(a1).add(a2.add(a3));
-        if (z != null) acc = acc.sub(FloatVector.fromArray(F, z, o).mul(sums[0]));
-        acc.mul(FloatVector.fromArray(F, s, o)).intoArray(y, yOff);
-    }
-
     /**
-     * Tiles at rows o .. o + 4L times activation row 0: four code streams at once. One core's decode is bound by
-     * how many cache-line misses it keeps in flight, not by the FMAs: on the 151936 x 896 lm_head (136 MB, out of
-     * cache, 1 thread) one tile at a time read 10.2 GB/s, two 13 GB/s, four 15.4 GB/s (the core's streaming read
-     * rate is 16).
+     * Tiles at rows o .. o + 4L times activation row 0: four code streams at once, one chain each. One core's decode
+     * is bound by how many cache-line misses it keeps in flight, not by the FMAs: on the 151936 x 896 lm_head (136
+     * MB, out of cache, 1 thread) one tile at a time read 10.2 GB/s, two 13 GB/s, four 15.4 GB/s (the core's
+     * streaming read rate is 16).
      */
     private static void decode4(byte[] t, float[] s, float[] z, float[] sums, int in, float[] x, float[] y, int o) {
         int p = (o / L) * in * L, q = p + in * L, r = q + in * L, w = r + in * L;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-        for (int i = 0; i < in; i += 2, p += 2 * L, q += 2 * L, r += 2 * L, w += 2 * L) {
-            FloatVector v = FloatVector.broadcast(F, x[i]), u = FloatVector.broadcast(F, x[i + 1]);
-            a0 = ((FloatVector) ByteVector.fromArray(B, t, p).convertShape(VectorOperators.B2F, F, 0)).fma(v, a0);
-            b0 = ((FloatVector) ByteVector.fromArray(B, t, q).convertShape(VectorOperators.B2F, F, 0)).fma(v, b0);
-            c0 = ((FloatVector) ByteVector.fromArray(B, t, r).convertShape(VectorOperators.B2F, F, 0)).fma(v, c0);
-            d0 = ((FloatVector) ByteVector.fromArray(B, t, w).convertShape(VectorOperators.B2F, F, 0)).fma(v, d0);
-            a1 = ((FloatVector) ByteVector.fromArray(B, t, p + L).convertShape(VectorOperators.B2F, F, 0)).fma(u, a1);
-            b1 = ((FloatVector) ByteVector.fromArray(B, t, q + L).convertShape(VectorOperators.B2F, F, 0)).fma(u, b1);
-            c1 = ((FloatVector) ByteVector.fromArray(B, t, r + L).convertShape(VectorOperators.B2F, F, 0)).fma(u, c1);
-            d1 = ((FloatVector) ByteVector.fromArray(B, t, w + L).convertShape(VectorOperators.B2F, F, 0)).fma(u, d1);
+        FloatVector a = FloatVector.zero(F), b = a, c = a, d = a;
+        for (int i = 0; i < in; i++, p += L, q += L, r += L, w += L) {
+            FloatVector v = FloatVector.broadcast(F, x[i]);
+            a = ((FloatVector) ByteVector.fromArray(B, t, p).convertShape(VectorOperators.B2F, F, 0)).fma(v, a);
+            b = ((FloatVector) ByteVector.fromArray(B, t, q).convertShape(VectorOperators.B2F, F, 0)).fma(v, b);
+            c = ((FloatVector) ByteVector.fromArray(B, t, r).convertShape(VectorOperators.B2F, F, 0)).fma(v, c);
+            d = ((FloatVector) ByteVector.fromArray(B, t, w).convertShape(VectorOperators.B2F, F, 0)).fma(v, d);
         }
-        FloatVector sa = a0.add(a1), sb = b0.add(b1), sc = c0.add(c1), sd = d0.add(d1);
         if (z != null) {
-            sa = sa.sub(FloatVector.fromArray(F, z, o).mul(sums[0]));
-            sb = sb.sub(FloatVector.fromArray(F, z, o + L).mul(sums[0]));
-            sc = sc.sub(FloatVector.fromArray(F, z, o + 2 * L).mul(sums[0]));
-            sd = sd.sub(FloatVector.fromArray(F, z, o + 3 * L).mul(sums[0]));
+            FloatVector m = FloatVector.broadcast(F, -sums[0]);
+            a = FloatVector.fromArray(F, z, o).fma(m, a);
+            b = FloatVector.fromArray(F, z, o + L).fma(m, b);
+            c = FloatVector.fromArray(F, z, o + 2 * L).fma(m, c);
+            d = FloatVector.fromArray(F, z, o + 3 * L).fma(m, d);
         }
-        sa.mul(FloatVector.fromArray(F, s, o)).intoArray(y, o);
-        sb.mul(FloatVector.fromArray(F, s, o + L)).intoArray(y, o + L);
-        sc.mul(FloatVector.fromArray(F, s, o + 2 * L)).intoArray(y, o + 2 * L);
-        sd.mul(FloatVector.fromArray(F, s, o + 3 * L)).intoArray(y, o + 3 * L);
+        a.mul(FloatVector.fromArray(F, s, o)).intoArray(y, o);
+        b.mul(FloatVector.fromArray(F, s, o + L)).intoArray(y, o + L);
+        c.mul(FloatVector.fromArray(F, s, o + 2 * L)).intoArray(y, o + 2 * L);
+        d.mul(FloatVector.fromArray(F, s, o + 3 * L)).intoArray(y, o + 3 * L);
     }
 
-    /** Tiles at rows o and o + L times activation row 0: two code streams at once, 2 chains each. */
-    private static void decode2(byte[] t, float[] s, float[] z, float[] sums, int in, float[] x, float[] y, int o) {
-        int p = (o / L) * in * L, q = p + in * L;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
-        for (int i = 0; i < in; i += 2, p += 2 * L, q += 2 * L) { // in is a multiple of L
-            FloatVector v = FloatVector.broadcast(F, x[i]), u = FloatVector.broadcast(F, x[i + 1]);
-            a0 = ((FloatVector) ByteVector.fromArray(B, t, p).convertShape(VectorOperators.B2F, F, 0)).fma(v, a0);
-            b0 = ((FloatVector) ByteVector.fromArray(B, t, q).convertShape(VectorOperators.B2F, F, 0)).fma(v, b0);
-            a1 = ((FloatVector) ByteVector.fromArray(B, t, p + L).convertShape(VectorOperators.B2F, F, 0)).fma(u, a1);
-            b1 = ((FloatVector) ByteVector.fromArray(B, t, q + L).convertShape(VectorOperators.B2F, F, 0)).fma(u, b1);
-        }
-        FloatVector acc = a0.add(a1), bcc = b0.add(b1);
-        if (z != null) {
-            acc = acc.sub(FloatVector.fromArray(F, z, o).mul(sums[0]));
-            bcc = bcc.sub(FloatVector.fromArray(F, z, o + L).mul(sums[0]));
-        }
-        acc.mul(FloatVector.fromArray(F, s, o)).intoArray(y, o);
-        bcc.mul(FloatVector.fromArray(F, s, o + L)).intoArray(y, o + L);
-    }
-
-    /** The tile at row o times activation row b into y[yOff, yOff + L). */
+    /** The tile at row o times activation row b into y[yOff, yOff + L): one chain over i. */
     private static void single(byte[] t, float[] s, float[] z, float[] sums, int in, float[] x, int b, float[] y, int yOff, int o) {
         int p = (o / L) * in * L, xo = b * in;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        int i = 0;
-        for (; i + 2 <= in; i += 2, p += 2 * L) {
-            a0 = ((FloatVector) ByteVector.fromArray(B, t, p).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.broadcast(F, x[xo + i]), a0);
-            a1 = ((FloatVector) ByteVector.fromArray(B, t, p + L).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.broadcast(F, x[xo + i + 1]), a1);
+        FloatVector a = FloatVector.zero(F);
+        for (int i = 0; i < in; i++, p += L) a = ((FloatVector) ByteVector.fromArray(B, t, p).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.broadcast(F, x[xo + i]), a);
+        if (z != null) a = FloatVector.fromArray(F, z, o).fma(FloatVector.broadcast(F, -sums[b]), a);
+        a.mul(FloatVector.fromArray(F, s, o)).intoArray(y, yOff);
+    }
+
+    /** Tiles at rows o and o + L times activation rows b..b+3 (x row-major): 8 chains. */
+    private static void block4x2(byte[] t, float[] s, float[] z, float[] sums, int in, int out, float[] x, int b, float[] y, int o) {
+        int p0 = (o / L) * in * L, p1 = p0 + in * L;
+        int x0 = b * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero, c30 = zero, c31 = zero;
+        for (int i = 0; i < in; i++) {
+            FloatVector w0 = ((FloatVector) ByteVector.fromArray(B, t, p0 + i * L).convertShape(VectorOperators.B2F, F, 0));
+            FloatVector w1 = ((FloatVector) ByteVector.fromArray(B, t, p1 + i * L).convertShape(VectorOperators.B2F, F, 0));
+            FloatVector v = FloatVector.broadcast(F, x[x0 + i]);
+            c00 = w0.fma(v, c00);
+            c01 = w1.fma(v, c01);
+            v = FloatVector.broadcast(F, x[x1 + i]);
+            c10 = w0.fma(v, c10);
+            c11 = w1.fma(v, c11);
+            v = FloatVector.broadcast(F, x[x2 + i]);
+            c20 = w0.fma(v, c20);
+            c21 = w1.fma(v, c21);
+            v = FloatVector.broadcast(F, x[x3 + i]);
+            c30 = w0.fma(v, c30);
+            c31 = w1.fma(v, c31);
         }
-        if (i < in) a0 = ((FloatVector) ByteVector.fromArray(B, t, p).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.broadcast(F, x[xo + i]), a0);
-        FloatVector acc = a0.add(a1);
-        if (z != null) acc = acc.sub(FloatVector.fromArray(F, z, o).mul(sums[b]));
-        acc.mul(FloatVector.fromArray(F, s, o)).intoArray(y, yOff);
+        if (z != null) {
+            FloatVector z0 = FloatVector.fromArray(F, z, o), z1 = FloatVector.fromArray(F, z, o + L);
+            c00 = z0.fma(FloatVector.broadcast(F, -sums[b]), c00);
+            c01 = z1.fma(FloatVector.broadcast(F, -sums[b]), c01);
+            c10 = z0.fma(FloatVector.broadcast(F, -sums[b + 1]), c10);
+            c11 = z1.fma(FloatVector.broadcast(F, -sums[b + 1]), c11);
+            c20 = z0.fma(FloatVector.broadcast(F, -sums[b + 2]), c20);
+            c21 = z1.fma(FloatVector.broadcast(F, -sums[b + 2]), c21);
+            c30 = z0.fma(FloatVector.broadcast(F, -sums[b + 3]), c30);
+            c31 = z1.fma(FloatVector.broadcast(F, -sums[b + 3]), c31);
+        }
+        FloatVector s0 = FloatVector.fromArray(F, s, o), s1 = FloatVector.fromArray(F, s, o + L);
+        int r = b * out + o;
+        c00.mul(s0).intoArray(y, r);
+        c01.mul(s1).intoArray(y, r + L);
+        r += out;
+        c10.mul(s0).intoArray(y, r);
+        c11.mul(s1).intoArray(y, r + L);
+        r += out;
+        c20.mul(s0).intoArray(y, r);
+        c21.mul(s1).intoArray(y, r + L);
+        r += out;
+        c30.mul(s0).intoArray(y, r);
+        c31.mul(s1).intoArray(y, r + L);
     }
 
     /**

@@ -47,4 +47,28 @@ class LinearKernelTest {
             }
         }
     }
+
+    /**
+     * A sequence's output does not depend on the batch it runs in: batch 1, the 8-sequence blocks, the 4-sequence
+     * blocks and single rows give the same bits (the summarization job's same output at any parallelism).
+     */
+    @ParameterizedTest
+    @CsvSource({"117,40,13,1", "96,33,21,2", "64,64,9,1"})
+    void bf16ResultsDoNotDependOnTheBatch(int out, int in, int batch, int threads) {
+        SplittableRandom r = new SplittableRandom(out * 7L + in);
+        short[] wb = new short[out * in];
+        for (int i = 0; i < wb.length; i++) wb[i] = TensorDtype.floatToBf16((float) r.nextGaussian());
+        float[] x = new float[batch * in];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        try (MatmulThreads t = new MatmulThreads(threads)) {
+            Bf16Linear lin = new Bf16Linear(wb, out, in, t);
+            float[] y = new float[batch * out];
+            lin.apply(x, batch, y);
+            for (int b = 0; b < batch; b++) {
+                float[] one = new float[out];
+                lin.apply(java.util.Arrays.copyOfRange(x, b * in, (b + 1) * in), 1, one);
+                for (int o = 0; o < out; o++) assertThat(y[b * out + o]).as("b=%d o=%d", b, o).isEqualTo(one[o]);
+            }
+        }
+    }
 }

@@ -114,4 +114,26 @@ class QuantKernelTest {
         }
         return p;
     }
+
+    /** int8 per row: a sequence's output has the same bits at batch 1 and in any batch (see LinearKernelTest). */
+    @ParameterizedTest
+    @CsvSource({"117,64,13,false,1", "96,48,21,true,2", "37,32,9,true,1"})
+    void int8ResultsDoNotDependOnTheBatch(int out, int in, int batch, boolean zp, int threads) {
+        SplittableRandom r = new SplittableRandom(out * 13L + in);
+        float[] w = new float[out * in];
+        for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+        QuantizedMatrix m = WeightQuantizer.quantize(w, out, in, 8, in, zp);
+        float[] x = new float[batch * in];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        try (MatmulThreads t = new MatmulThreads(threads)) {
+            Linear lin = WeightQuantizer.linear(m, t);
+            float[] y = new float[batch * out];
+            lin.apply(x, batch, y);
+            for (int b = 0; b < batch; b++) {
+                float[] one = new float[out];
+                lin.apply(java.util.Arrays.copyOfRange(x, b * in, (b + 1) * in), 1, one);
+                for (int o = 0; o < out; o++) assertThat(y[b * out + o]).as("b=%d o=%d", b, o).isEqualTo(one[o]);
+            }
+        }
+    }
 }
