@@ -60,6 +60,7 @@ final class Bf16Tiles {
     static void matmul(short[] t, int in, int out, float[] x, float[] xt, int batch, float[] y, int from, int to) {
         int o = from;
         if (batch == 1) {
+            for (; o + 8 * L <= to; o += 8 * L) decode8(t, in, x, y, o);
             for (; o + 4 * L <= to; o += 4 * L) decode4(t, in, x, y, o);
         } else {
             for (; o + 2 * L <= to; o += 2 * L) {
@@ -81,6 +82,31 @@ final class Bf16Tiles {
                 System.arraycopy(p, 0, y, b * out + o, to - o);
             }
         }
+    }
+
+    /** Tiles at rows o .. o + 8L times activation row 0: eight weight streams, one chain each. */
+    private static void decode8(short[] t, int in, float[] x, float[] y, int o) {
+        int n = in * L;
+        FloatVector a = FloatVector.zero(F), b = a, c = a, d = a, e = a, f = a, g = a, h = a;
+        for (int i = 0, p = (o / L) * n; i < in; i++, p += L) {
+            FloatVector v = FloatVector.broadcast(F, x[i]);
+            a = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, a);
+            b = ((FloatVector) ShortVector.fromArray(S, t, p + 1 * n).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, b);
+            c = ((FloatVector) ShortVector.fromArray(S, t, p + 2 * n).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, c);
+            d = ((FloatVector) ShortVector.fromArray(S, t, p + 3 * n).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, d);
+            e = ((FloatVector) ShortVector.fromArray(S, t, p + 4 * n).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, e);
+            f = ((FloatVector) ShortVector.fromArray(S, t, p + 5 * n).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, f);
+            g = ((FloatVector) ShortVector.fromArray(S, t, p + 6 * n).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, g);
+            h = ((FloatVector) ShortVector.fromArray(S, t, p + 7 * n).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, h);
+        }
+        a.add(FloatVector.zero(F)).intoArray(y, o + 0 * L);
+        b.add(FloatVector.zero(F)).intoArray(y, o + 1 * L);
+        c.add(FloatVector.zero(F)).intoArray(y, o + 2 * L);
+        d.add(FloatVector.zero(F)).intoArray(y, o + 3 * L);
+        e.add(FloatVector.zero(F)).intoArray(y, o + 4 * L);
+        f.add(FloatVector.zero(F)).intoArray(y, o + 5 * L);
+        g.add(FloatVector.zero(F)).intoArray(y, o + 6 * L);
+        h.add(FloatVector.zero(F)).intoArray(y, o + 7 * L);
     }
 
     /**

@@ -77,6 +77,7 @@ final class Int8Tiles {
         float[] sums = z == null ? null : rowSums(x, batch, in);
         int o = from;
         if (batch == 1) {
+            for (; o + 8 * L <= to; o += 8 * L) decode8(t, s, z, sums, in, x, y, o);
             for (; o + 4 * L <= to; o += 4 * L) decode4(t, s, z, sums, in, x, y, o);
         } else {
             for (; o + 2 * L <= to; o += 2 * L) {
@@ -110,6 +111,42 @@ final class Int8Tiles {
             sums[b] = v.reduceLanes(VectorOperators.ADD);
         }
         return sums;
+    }
+
+    /** Tiles at rows o .. o + 8L times activation row 0: eight code streams, one chain each (see decode4). */
+    private static void decode8(byte[] t, float[] s, float[] z, float[] sums, int in, float[] x, float[] y, int o) {
+        int n = in * L;
+        FloatVector a = FloatVector.zero(F), b = a, c = a, d = a, e = a, f = a, g = a, h = a;
+        for (int i = 0, p = (o / L) * n; i < in; i++, p += L) {
+            FloatVector v = FloatVector.broadcast(F, x[i]);
+            a = ((FloatVector) ByteVector.fromArray(B, t, p).convertShape(VectorOperators.B2F, F, 0)).fma(v, a);
+            b = ((FloatVector) ByteVector.fromArray(B, t, p + 1 * n).convertShape(VectorOperators.B2F, F, 0)).fma(v, b);
+            c = ((FloatVector) ByteVector.fromArray(B, t, p + 2 * n).convertShape(VectorOperators.B2F, F, 0)).fma(v, c);
+            d = ((FloatVector) ByteVector.fromArray(B, t, p + 3 * n).convertShape(VectorOperators.B2F, F, 0)).fma(v, d);
+            e = ((FloatVector) ByteVector.fromArray(B, t, p + 4 * n).convertShape(VectorOperators.B2F, F, 0)).fma(v, e);
+            f = ((FloatVector) ByteVector.fromArray(B, t, p + 5 * n).convertShape(VectorOperators.B2F, F, 0)).fma(v, f);
+            g = ((FloatVector) ByteVector.fromArray(B, t, p + 6 * n).convertShape(VectorOperators.B2F, F, 0)).fma(v, g);
+            h = ((FloatVector) ByteVector.fromArray(B, t, p + 7 * n).convertShape(VectorOperators.B2F, F, 0)).fma(v, h);
+        }
+        if (z != null) {
+            FloatVector m = FloatVector.broadcast(F, -sums[0]);
+            a = FloatVector.fromArray(F, z, o + 0 * L).fma(m, a);
+            b = FloatVector.fromArray(F, z, o + 1 * L).fma(m, b);
+            c = FloatVector.fromArray(F, z, o + 2 * L).fma(m, c);
+            d = FloatVector.fromArray(F, z, o + 3 * L).fma(m, d);
+            e = FloatVector.fromArray(F, z, o + 4 * L).fma(m, e);
+            f = FloatVector.fromArray(F, z, o + 5 * L).fma(m, f);
+            g = FloatVector.fromArray(F, z, o + 6 * L).fma(m, g);
+            h = FloatVector.fromArray(F, z, o + 7 * L).fma(m, h);
+        }
+        a.mul(FloatVector.fromArray(F, s, o + 0 * L)).intoArray(y, o + 0 * L);
+        b.mul(FloatVector.fromArray(F, s, o + 1 * L)).intoArray(y, o + 1 * L);
+        c.mul(FloatVector.fromArray(F, s, o + 2 * L)).intoArray(y, o + 2 * L);
+        d.mul(FloatVector.fromArray(F, s, o + 3 * L)).intoArray(y, o + 3 * L);
+        e.mul(FloatVector.fromArray(F, s, o + 4 * L)).intoArray(y, o + 4 * L);
+        f.mul(FloatVector.fromArray(F, s, o + 5 * L)).intoArray(y, o + 5 * L);
+        g.mul(FloatVector.fromArray(F, s, o + 6 * L)).intoArray(y, o + 6 * L);
+        h.mul(FloatVector.fromArray(F, s, o + 7 * L)).intoArray(y, o + 7 * L);
     }
 
     /**
