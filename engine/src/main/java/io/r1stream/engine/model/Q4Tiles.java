@@ -31,6 +31,8 @@ final class Q4Tiles {
     private static final int CHUNK = 256;
     /** The zero point of symmetric matrices. */
     static final float MID = 8f;
+    /** 16^-k for nibble k < 7 (the decode kernel's pre-scaled activations); nibble 7 is shifted down instead. */
+    private static final float[] NIBBLE_SCALE = {1f, 0x1p-4f, 0x1p-8f, 0x1p-12f, 0x1p-16f, 0x1p-20f, 0x1p-24f, 1f};
     private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[2 * CHUNK * L]);
     private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> SCALED = ThreadLocal.withInitial(() -> new float[0]);
@@ -135,10 +137,7 @@ final class Q4Tiles {
     private static float[] scaled(float[] x, int batch, int in) {
         float[] xs = SCALED.get();
         if (xs.length < batch * in) SCALED.set(xs = new float[batch * in]);
-        for (int i = 0; i < batch * in; i++) {
-            int k = (i % in) % 8;
-            xs[i] = k == 7 ? x[i] : x[i] * Math.scalb(1f, -4 * k);
-        }
+        for (int i = 0; i < batch * in; i++) xs[i] = x[i] * NIBBLE_SCALE[i & 7]; // in % 8 == 0: i % 8 is the nibble
         return xs;
     }
 

@@ -111,31 +111,12 @@ final class TiledAttention {
                     int v = 0;
                     if (g + 1 < group) { // two heads of the query share every key load
                         for (; v + 4 <= vecs; v += 4) scores4x2(kt, v * L, q, qg, qg + hd, s, base + v * L, base + KEY_TILE + v * L);
-                        for (int h = g; h <= g + 1; h++) {
-                            int bh = (i * group + h) * KEY_TILE, qh = qOff + h * hd;
-                            for (int u = v; u < vecs; u++) {
-                                FloatVector acc = FloatVector.zero(F);
-                                for (int d = 0; d < hd; d++) {
-                                    acc = FloatVector.fromArray(F, kt, d * KEY_TILE + u * L)
-                                            .fma(FloatVector.broadcast(F, q[qh + d]), acc);
-                                }
-                                acc.mul(scale).intoArray(s, bh + u * L);
-                            }
-                            for (int j = Math.max(0, visible); j < vecs * L; j++) s[bh + j] = Float.NEGATIVE_INFINITY;
-                        }
+                        scoreTail(kt, v, vecs, q, qg + hd, s, base + KEY_TILE, visible);
                         g++;
-                        continue;
+                    } else {
+                        for (; v + 4 <= vecs; v += 4) scores4(kt, v * L, q, qg, s, base + v * L);
                     }
-                    for (; v + 4 <= vecs; v += 4) scores4(kt, v * L, q, qg, s, base + v * L);
-                    for (; v < vecs; v++) {
-                        FloatVector acc = FloatVector.zero(F);
-                        for (int d = 0; d < hd; d++) {
-                            acc = FloatVector.fromArray(F, kt, d * KEY_TILE + v * L)
-                                    .fma(FloatVector.broadcast(F, q[qg + d]), acc);
-                        }
-                        acc.mul(scale).intoArray(s, base + v * L);
-                    }
-                    for (int j = Math.max(0, visible); j < vecs * L; j++) s[base + j] = Float.NEGATIVE_INFINITY;
+                    scoreTail(kt, v, vecs, q, qg, s, base, visible);
                 }
             }
             // online softmax: new max per row, rescale what was accumulated, scores -> weights (vector exp)
@@ -245,6 +226,19 @@ final class TiledAttention {
         a1.mul(scale).intoArray(s, sOff + L);
         a2.mul(scale).intoArray(s, sOff + 2 * L);
         a3.mul(scale).intoArray(s, sOff + 3 * L);
+    }
+
+    /**
+     * Scores of one query row for the tile's vectors [v, vecs) (those past the 4-vector kernels), then -inf for the
+     * positions the row does not see (from {@code visible} to the end of its last vector).
+     */
+    private void scoreTail(float[] kt, int v, int vecs, float[] q, int qg, float[] s, int base, int visible) {
+        for (; v < vecs; v++) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int d = 0; d < hd; d++) acc = FloatVector.fromArray(F, kt, d * KEY_TILE + v * L).fma(FloatVector.broadcast(F, q[qg + d]), acc);
+            acc.mul(scale).intoArray(s, base + v * L);
+        }
+        for (int j = Math.max(0, visible); j < vecs * L; j++) s[base + j] = Float.NEGATIVE_INFINITY;
     }
 
     /** {@link #scores4} for two query rows (sOff, tOff) at once: each key vector loaded once for both. */
