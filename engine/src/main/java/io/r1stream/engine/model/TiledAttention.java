@@ -38,9 +38,9 @@ final class TiledAttention {
     static {
         // run the weights kernel once, with a masked lane, so its mask and blend classes are initialized before C2
         // compiles it (see QuantKernels: uninitialized vector classes leave the boxed fallback, 30x slower)
-        float[] s = new float[L];
+        float[] s = new float[KEY_TILE];
         s[1] = Float.NEGATIVE_INFINITY;
-        weights(s, 0, 1, 0f, new float[L], 0);
+        weights(s, 1, 1, new float[1], new float[L]);
         int[] idx = new int[L];
         transposeL(new float[L], 0, idx, new float[KEY_TILE], 0, 1);
     }
@@ -49,7 +49,7 @@ final class TiledAttention {
      * scores (rows, KEY_TILE), running max (rows) and sum (rows, L lanewise partial sums), rows = QUERY_BLOCK * group;
      * the tile's K transposed (hd, KEY_TILE), zero past the tile's last position; the tile's V rows (KEY_TILE, hd).
      */
-    private record Scratch(float[] s, float[] m, float[] lv, float[] kt, float[] vt) {}
+    private record Scratch(float[] s, float[] m, float[] lv, float[] kt, float[] vt, int[] qRow, int[] outRow) {}
 
     TiledAttention(ModelConfig c, KvLayout layout) {
         this.hd = c.headDim();
@@ -61,7 +61,7 @@ final class TiledAttention {
         for (int j = 0; j < L; j++) keyIndex[j] = j * layout.kvDim();
         int rows = QUERY_BLOCK * group;
         this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[rows * KEY_TILE], new float[rows], new float[rows * L],
-                new float[c.headDim() * KEY_TILE], new float[KEY_TILE * c.headDim()]));
+                new float[c.headDim() * KEY_TILE], new float[KEY_TILE * c.headDim()], new int[rows], new int[rows]));
     }
 
     /**
@@ -75,13 +75,17 @@ final class TiledAttention {
                 float[] out, int outBase, int outStride) {
         Scratch sc = scratch.get();
         float[] s = sc.s, m = sc.m, lv = sc.lv;
+        int[] qRow = sc.qRow, oRow = sc.outRow;
         int rows = n * group, firstHead = kvHead * group, last = pos0 + n - 1;
+        // rows are (query, head) pairs, query-major: row r is query r / group, head firstHead + r % group; the kernels
+        // take rows 4 (or 2) at a time whichever queries they belong to, each row with its own visible length
+        for (int r = 0; r < rows; r++) {
+            qRow[r] = qBase + (r / group) * qStride + (firstHead + r % group) * hd;
+            oRow[r] = outBase + (r / group) * outStride + (firstHead + r % group) * hd;
+        }
         Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
         Arrays.fill(lv, 0, rows * L, 0f);
-        for (int i = 0; i < n; i++) {
-            int o = outBase + i * outStride + firstHead * hd;
-            Arrays.fill(out, o, o + group * hd, 0f);
-        }
+        for (int r = 0; r < rows; r++) Arrays.fill(out, oRow[r], oRow[r] + hd, 0f);
         for (int p0 = 0; p0 <= last; p0 += KEY_TILE) {
             int p1 = Math.min(last + 1, p0 + KEY_TILE);
             int len = p1 - p0, vecs = (len + L - 1) / L;
@@ -101,84 +105,93 @@ final class TiledAttention {
                 for (int d = 0; d < hd; d++) kt[d * KEY_TILE + j] = k[kOff + d];
             }
             for (int j = len; j < vecs * L; j++) for (int d = 0; d < hd; d++) kt[d * KEY_TILE + j] = 0f;
-            // scores, L positions per vector (lanes are positions: no horizontal sum per score); query i sees
-            // position p when pos0 + i >= p
-            for (int i = 0; i < n; i++) {
-                int qOff = qBase + i * qStride + firstHead * hd;
-                int visible = Math.min(len, pos0 + i - p0 + 1); // positions of this tile query i sees
-                for (int g = 0; g < group; g++) {
-                    int base = (i * group + g) * KEY_TILE, qg = qOff + g * hd;
-                    int v = 0;
-                    if (g + 1 < group) { // two heads of the query share every key load
-                        for (; v + 4 <= vecs; v += 4) scores4x2(kt, v * L, q, qg, qg + hd, s, base + v * L, base + KEY_TILE + v * L);
-                        scoreTail(kt, v, vecs, q, qg + hd, s, base + KEY_TILE, visible);
-                        g++;
-                    } else {
-                        for (; v + 4 <= vecs; v += 4) scores4(kt, v * L, q, qg, s, base + v * L);
-                    }
-                    scoreTail(kt, v, vecs, q, qg, s, base, visible);
+            // scores, L positions per vector (lanes are positions: no horizontal sum per score), 4 rows sharing each
+            // key load; then per row the vectors past the 4-vector groups and -inf where it does not see the position
+            // (query i sees position p when pos0 + i >= p)
+            int v4 = vecs - vecs % 4;
+            for (int v = 0; v < v4; v += 4) {
+                int r = 0, col = v * L;
+                for (; r + 4 <= rows; r += 4) {
+                    int base = r * KEY_TILE + col;
+                    scores4x4(kt, col, q, qRow[r], qRow[r + 1], qRow[r + 2], qRow[r + 3], s, base);
                 }
+                for (; r + 2 <= rows; r += 2) scores4x2(kt, col, q, qRow[r], qRow[r + 1], s, r * KEY_TILE + col, (r + 1) * KEY_TILE + col);
+                for (; r < rows; r++) scores4(kt, col, q, qRow[r], s, r * KEY_TILE + col);
             }
-            // online softmax: new max per row, rescale what was accumulated, scores -> weights (vector exp)
+            for (int r = 0; r < rows; r++) scoreTail(kt, v4, vecs, q, qRow[r], s, r * KEY_TILE, visible(r, len, pos0, p0));
+            // online softmax: new max per row, rescale what was accumulated; then scores -> weights (vector exp) over
+            // all rows in one loop, whose exps are independent of each other (per row, the max reduction and the exp's
+            // 16-deep chain left the core waiting: the exp took as long as the scores)
             for (int r = 0; r < rows; r++) {
                 int base = r * KEY_TILE;
                 FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
                 for (int v = 0; v < vecs; v++) mv = mv.max(FloatVector.fromArray(F, s, base + v * L));
                 float mt = mv.reduceLanes(VectorOperators.MAX);
-                if (mt == Float.NEGATIVE_INFINITY) continue; // every position of this tile is in this row's future
+                if (mt == Float.NEGATIVE_INFINITY) { // every position of this tile is in this row's future: weights 0
+                    mt = m[r];
+                    for (int j = base; j < base + vecs * L; j++) s[j] = Float.NEGATIVE_INFINITY;
+                }
                 float mNew = Math.max(m[r], mt);
                 if (m[r] != Float.NEGATIVE_INFINITY && mNew != m[r]) {
                     float corr = (float) Math.exp(m[r] - mNew);
                     FloatVector.fromArray(F, lv, r * L).mul(corr).intoArray(lv, r * L);
-                    scale(out, outRow(r, outBase, outStride, firstHead), hd, corr);
+                    scale(out, oRow[r], hd, corr);
                 }
                 m[r] = mNew;
-                // weights = exp(score - max) by VectorExp (the same bits compiled or not; masked positions 0), summed
-                // lanewise into the row's L partial sums, which are added up once at the end in lane order
-                weights(s, base, vecs, mNew, lv, r * L);
             }
-            // weighted V rows: the tile's V copied once, then per row and L-wide chunk of the head one register
-            // accumulator over the visible positions (no load and store of the output per position)
+            // weights = exp(score - max) by VectorExp (the same bits compiled or not; masked positions 0), summed
+            // lanewise into each row's L partial sums, which are added up once at the end in lane order
+            weights(s, rows, vecs, m, lv);
+            // weighted V rows: the tile's V copied once, then per 4 rows and 4L-wide chunk of the head 16 register
+            // accumulators over the positions the last of them sees (weights past a row's own are 0: adding them
+            // leaves its sums as they are, so a row's result does not depend on the rows it is grouped with)
             float[] vt = sc.vt;
             for (int p = p0; p < p1; p++) {
                 KvBlock b = seq.block(p);
                 System.arraycopy(b.v(), layout.offset(layer, p % bt) + kvHead * hd, vt, (p - p0) * hd, hd);
             }
-            for (int i = 0; i < n; i++) {
-                int visible = Math.min(len, pos0 + i - p0 + 1);
+            int r = 0;
+            if (hd % (4 * L) == 0) {
+                for (; r + 4 <= rows; r += 4) {
+                    int visible = visible(r + 3, len, pos0, p0);
+                    if (visible <= 0) continue;
+                    for (int d = 0; d < hd; d += 4 * L) weighted4x4(vt, s, r * KEY_TILE, visible, out, oRow[r], oRow[r + 1], oRow[r + 2], oRow[r + 3], d);
+                }
+                for (; r + 2 <= rows; r += 2) {
+                    int visible = visible(r + 1, len, pos0, p0);
+                    if (visible <= 0) continue;
+                    for (int d = 0; d < hd; d += 4 * L) weighted4x2(vt, s, r * KEY_TILE, (r + 1) * KEY_TILE, visible, out, oRow[r] + d, oRow[r + 1] + d, d);
+                }
+            }
+            for (; r < rows; r++) {
+                int visible = visible(r, len, pos0, p0), base = r * KEY_TILE, o = oRow[r];
                 if (visible <= 0) continue;
-                for (int g = 0; g < group; g++) {
-                    int r = i * group + g, base = r * KEY_TILE, o = outRow(r, outBase, outStride, firstHead);
-                    int d = 0;
-                    if (g + 1 < group && hd % (4 * L) == 0) { // two heads of the query share every V load
-                        int o2 = outRow(r + 1, outBase, outStride, firstHead);
-                        for (; d < hd; d += 4 * L) weighted4x2(vt, s, base, base + KEY_TILE, visible, out, o + d, o2 + d, d);
-                        g++;
-                        continue;
+                int d = 0;
+                for (; d + 4 * L <= hd; d += 4 * L) weighted4(vt, s, base, visible, out, o + d, d);
+                for (; d + L <= hd; d += L) {
+                    FloatVector acc = FloatVector.fromArray(F, out, o + d);
+                    for (int j = 0; j < visible; j++) {
+                        acc = FloatVector.fromArray(F, vt, j * hd + d)
+                                .fma(FloatVector.broadcast(F, s[base + j]), acc);
                     }
-                    for (; d + 4 * L <= hd; d += 4 * L) weighted4(vt, s, base, visible, out, o + d, d);
-                    for (; d + L <= hd; d += L) {
-                        FloatVector acc = FloatVector.fromArray(F, out, o + d);
-                        for (int j = 0; j < visible; j++) {
-                            acc = FloatVector.fromArray(F, vt, j * hd + d)
-                                    .fma(FloatVector.broadcast(F, s[base + j]), acc);
-                        }
-                        acc.add(FloatVector.zero(F)).intoArray(out, o + d);
-                    }
-                    for (; d < hd; d++) {
-                        float acc = out[o + d];
-                        for (int j = 0; j < visible; j++) acc += s[base + j] * vt[j * hd + d];
-                        out[o + d] = acc;
-                    }
+                    acc.add(FloatVector.zero(F)).intoArray(out, o + d);
+                }
+                for (; d < hd; d++) {
+                    float acc = out[o + d];
+                    for (int j = 0; j < visible; j++) acc += s[base + j] * vt[j * hd + d];
+                    out[o + d] = acc;
                 }
             }
         }
         for (int r = 0; r < rows; r++) {
             float l = 0;
             for (int j = 0; j < L; j++) l += lv[r * L + j];
-            scale(out, outRow(r, outBase, outStride, firstHead), hd, 1f / l);
+            scale(out, oRow[r], hd, 1f / l);
         }
     }
+
+    /** Positions of the tile at p0 (len long) that row r's query sees: all up to its own position, at most len. */
+    private int visible(int r, int len, int pos0, int p0) { return Math.min(len, pos0 + r / group - p0 + 1); }
 
     /** kt[d * KEY_TILE + j0 + j] = k[kOff + idx[j] + d] for j < L, d < hd: L positions' keys transposed by gathers. */
     private static void transposeL(float[] k, int kOff, int[] idx, float[] kt, int j0, int hd) {
@@ -193,19 +206,24 @@ final class TiledAttention {
     }
 
     /**
-     * s[base, base + vecs L) = exp(s - max), 0 where s is -inf (the future, past the tile), added lanewise into
-     * lv[lvOff, lvOff + L). Its own small method so C2 inlines every vector call into it (inside attend it kept the
+     * s[r KEY_TILE, r KEY_TILE + vecs L) = exp(s - m[r]) for rows r < rows, 0 where s is -inf (the future, past the
+     * tile; a row whose max is still -inf has no visible position yet and gets 0s), added lanewise into
+     * lv[r L, r L + L). Its own small method so C2 inlines every vector call into it (inside attend it kept the
      * boxed fallback for the stores).
      */
-    private static void weights(float[] s, int base, int vecs, float max, float[] lv, int lvOff) {
-        FloatVector sum = FloatVector.fromArray(F, lv, lvOff);
-        for (int v = 0; v < vecs; v++) {
-            FloatVector sv = FloatVector.fromArray(F, s, base + v * L);
-            FloatVector w = VectorExp.exp(sv.sub(max)).blend(0f, sv.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
-            w.intoArray(s, base + v * L);
-            sum = sum.add(w);
+    private static void weights(float[] s, int rows, int vecs, float[] m, float[] lv) {
+        for (int r = 0; r < rows; r++) {
+            int base = r * KEY_TILE;
+            float max = m[r] == Float.NEGATIVE_INFINITY ? 0f : m[r];
+            FloatVector sum = FloatVector.fromArray(F, lv, r * L);
+            for (int v = 0; v < vecs; v++) {
+                FloatVector sv = FloatVector.fromArray(F, s, base + v * L);
+                FloatVector w = VectorExp.exp(sv.sub(max)).blend(0f, sv.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+                w.intoArray(s, base + v * L);
+                sum = sum.add(w);
+            }
+            sum.add(FloatVector.zero(F)).intoArray(lv, r * L);
         }
-        sum.add(FloatVector.zero(F)).intoArray(lv, lvOff);
     }
 
     /**
@@ -239,6 +257,114 @@ final class TiledAttention {
             acc.mul(scale).intoArray(s, base + v * L);
         }
         for (int j = Math.max(0, visible); j < vecs * L; j++) s[base + j] = Float.NEGATIVE_INFINITY;
+    }
+
+    /** {@link #scores4} for four query rows (q at qa..qd, scores at sOff + r * KEY_TILE): each key vector loaded once for all. */
+    private void scores4x4(float[] kt, int col, float[] q, int qa, int qb, int qc, int qd, float[] s, int sOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+        for (int d = 0; d < hd; d++) {
+            int k = d * KEY_TILE + col;
+            FloatVector k0 = FloatVector.fromArray(F, kt, k), k1 = FloatVector.fromArray(F, kt, k + L);
+            FloatVector k2 = FloatVector.fromArray(F, kt, k + 2 * L), k3 = FloatVector.fromArray(F, kt, k + 3 * L);
+            FloatVector x = FloatVector.broadcast(F, q[qa + d]);
+            a0 = k0.fma(x, a0);
+            a1 = k1.fma(x, a1);
+            a2 = k2.fma(x, a2);
+            a3 = k3.fma(x, a3);
+            x = FloatVector.broadcast(F, q[qb + d]);
+            b0 = k0.fma(x, b0);
+            b1 = k1.fma(x, b1);
+            b2 = k2.fma(x, b2);
+            b3 = k3.fma(x, b3);
+            x = FloatVector.broadcast(F, q[qc + d]);
+            c0 = k0.fma(x, c0);
+            c1 = k1.fma(x, c1);
+            c2 = k2.fma(x, c2);
+            c3 = k3.fma(x, c3);
+            x = FloatVector.broadcast(F, q[qd + d]);
+            e0 = k0.fma(x, e0);
+            e1 = k1.fma(x, e1);
+            e2 = k2.fma(x, e2);
+            e3 = k3.fma(x, e3);
+        }
+        int t = sOff;
+        a0.mul(scale).intoArray(s, t);
+        a1.mul(scale).intoArray(s, t + L);
+        a2.mul(scale).intoArray(s, t + 2 * L);
+        a3.mul(scale).intoArray(s, t + 3 * L);
+        t += KEY_TILE;
+        b0.mul(scale).intoArray(s, t);
+        b1.mul(scale).intoArray(s, t + L);
+        b2.mul(scale).intoArray(s, t + 2 * L);
+        b3.mul(scale).intoArray(s, t + 3 * L);
+        t += KEY_TILE;
+        c0.mul(scale).intoArray(s, t);
+        c1.mul(scale).intoArray(s, t + L);
+        c2.mul(scale).intoArray(s, t + 2 * L);
+        c3.mul(scale).intoArray(s, t + 3 * L);
+        t += KEY_TILE;
+        e0.mul(scale).intoArray(s, t);
+        e1.mul(scale).intoArray(s, t + L);
+        e2.mul(scale).intoArray(s, t + 2 * L);
+        e3.mul(scale).intoArray(s, t + 3 * L);
+    }
+
+    /**
+     * Weighted V for four rows (weights at base + r * KEY_TILE, outputs oa..od plus d) over head dims [d, d + 4L):
+     * each V vector loaded once for all four.
+     */
+    private void weighted4x4(float[] vt, float[] s, int base, int visible, float[] out, int oa, int ob, int oc, int od, int d) {
+        FloatVector a0 = FloatVector.fromArray(F, out, oa + d), a1 = FloatVector.fromArray(F, out, oa + d + L);
+        FloatVector a2 = FloatVector.fromArray(F, out, oa + d + 2 * L), a3 = FloatVector.fromArray(F, out, oa + d + 3 * L);
+        FloatVector b0 = FloatVector.fromArray(F, out, ob + d), b1 = FloatVector.fromArray(F, out, ob + d + L);
+        FloatVector b2 = FloatVector.fromArray(F, out, ob + d + 2 * L), b3 = FloatVector.fromArray(F, out, ob + d + 3 * L);
+        FloatVector c0 = FloatVector.fromArray(F, out, oc + d), c1 = FloatVector.fromArray(F, out, oc + d + L);
+        FloatVector c2 = FloatVector.fromArray(F, out, oc + d + 2 * L), c3 = FloatVector.fromArray(F, out, oc + d + 3 * L);
+        FloatVector e0 = FloatVector.fromArray(F, out, od + d), e1 = FloatVector.fromArray(F, out, od + d + L);
+        FloatVector e2 = FloatVector.fromArray(F, out, od + d + 2 * L), e3 = FloatVector.fromArray(F, out, od + d + 3 * L);
+        for (int j = 0; j < visible; j++) {
+            int v = j * hd + d;
+            FloatVector v0 = FloatVector.fromArray(F, vt, v), v1 = FloatVector.fromArray(F, vt, v + L);
+            FloatVector v2 = FloatVector.fromArray(F, vt, v + 2 * L), v3 = FloatVector.fromArray(F, vt, v + 3 * L);
+            FloatVector w = FloatVector.broadcast(F, s[base + j]);
+            a0 = v0.fma(w, a0);
+            a1 = v1.fma(w, a1);
+            a2 = v2.fma(w, a2);
+            a3 = v3.fma(w, a3);
+            w = FloatVector.broadcast(F, s[base + KEY_TILE + j]);
+            b0 = v0.fma(w, b0);
+            b1 = v1.fma(w, b1);
+            b2 = v2.fma(w, b2);
+            b3 = v3.fma(w, b3);
+            w = FloatVector.broadcast(F, s[base + 2 * KEY_TILE + j]);
+            c0 = v0.fma(w, c0);
+            c1 = v1.fma(w, c1);
+            c2 = v2.fma(w, c2);
+            c3 = v3.fma(w, c3);
+            w = FloatVector.broadcast(F, s[base + 3 * KEY_TILE + j]);
+            e0 = v0.fma(w, e0);
+            e1 = v1.fma(w, e1);
+            e2 = v2.fma(w, e2);
+            e3 = v3.fma(w, e3);
+        }
+        // stores take a fresh vector, not the loop phi (see Bf16Tiles.block8x2)
+        a0.add(FloatVector.zero(F)).intoArray(out, oa + d);
+        a1.add(FloatVector.zero(F)).intoArray(out, oa + d + L);
+        a2.add(FloatVector.zero(F)).intoArray(out, oa + d + 2 * L);
+        a3.add(FloatVector.zero(F)).intoArray(out, oa + d + 3 * L);
+        b0.add(FloatVector.zero(F)).intoArray(out, ob + d);
+        b1.add(FloatVector.zero(F)).intoArray(out, ob + d + L);
+        b2.add(FloatVector.zero(F)).intoArray(out, ob + d + 2 * L);
+        b3.add(FloatVector.zero(F)).intoArray(out, ob + d + 3 * L);
+        c0.add(FloatVector.zero(F)).intoArray(out, oc + d);
+        c1.add(FloatVector.zero(F)).intoArray(out, oc + d + L);
+        c2.add(FloatVector.zero(F)).intoArray(out, oc + d + 2 * L);
+        c3.add(FloatVector.zero(F)).intoArray(out, oc + d + 3 * L);
+        e0.add(FloatVector.zero(F)).intoArray(out, od + d);
+        e1.add(FloatVector.zero(F)).intoArray(out, od + d + L);
+        e2.add(FloatVector.zero(F)).intoArray(out, od + d + 2 * L);
+        e3.add(FloatVector.zero(F)).intoArray(out, od + d + 3 * L);
     }
 
     /** {@link #scores4} for two query rows (sOff, tOff) at once: each key vector loaded once for both. */
@@ -321,10 +447,5 @@ final class TiledAttention {
         a1.add(FloatVector.zero(F)).intoArray(out, o + L);
         a2.add(FloatVector.zero(F)).intoArray(out, o + 2 * L);
         a3.add(FloatVector.zero(F)).intoArray(out, o + 3 * L);
-    }
-
-    private int outRow(int r, int outBase, int outStride, int firstHead) {
-        int i = r / group, g = r % group;
-        return outBase + i * outStride + (firstHead + g) * hd;
     }
 }

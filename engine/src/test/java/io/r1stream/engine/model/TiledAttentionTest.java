@@ -15,14 +15,18 @@ import static org.assertj.core.data.Offset.offset;
 /**
  * Tiled attention with online softmax against the plain two-pass softmax in double precision, across
  * query blocks, key tiles (64) and KV blocks (16 tokens): prefill chunks starting at 0 and mid-sequence,
- * and single decoding tokens far into the cache, at head dims 16, 64 and 128.
+ * and single decoding tokens far into the cache, at head dims 16, 64 and 128, and rows (query, head) grouped in
+ * fours across queries.
  */
 class TiledAttentionTest {
 
     @ParameterizedTest
     @CsvSource({"TINY,0,16", "TINY,0,5", "TINY,48,16", "TINY,60,9", "TINY,130,1", "TINY,200,16", "TINY,63,2", "TINY,64,1",
             // head dims 64 and 128: the 4-vector score and weighted-V paths (16-lane vectors), with partial tiles
-            "QWEN2_0_5B,0,16", "QWEN2_0_5B,100,16", "QWEN2_0_5B,130,1", "R1_DISTILL_QWEN_1_5B,70,7", "R1_DISTILL_QWEN_1_5B,200,1"})
+            "QWEN2_0_5B,0,16", "QWEN2_0_5B,100,16", "QWEN2_0_5B,130,1", "R1_DISTILL_QWEN_1_5B,70,7", "R1_DISTILL_QWEN_1_5B,200,1",
+            // rows in fours, twos and one (5 queries x 7 heads); a four of rows whose first three see none of the last
+            // tile (query 0 at 63) and whose last does (query 1 at 64)
+            "QWEN2_0_5B,0,5", "QWEN2_0_5B,63,5"})
     void matchesTheTwoPassSoftmax(ModelSize size, int pos0, int n) {
         ModelConfig c = size.config(Architecture.QWEN2, "bfloat16");
         int hd = c.headDim(), kvDim = c.kvDim(), qDim = c.qDim(), layer = 1;
