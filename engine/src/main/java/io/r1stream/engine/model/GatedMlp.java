@@ -12,10 +12,12 @@ final class GatedMlp implements FeedForward {
     private final LayerWeights w;
     private final StepScratch scratch;
     private final int inter;
+    private final MatmulThreads threads;
 
-    GatedMlp(LayerWeights w, StepScratch scratch) {
+    GatedMlp(LayerWeights w, StepScratch scratch, MatmulThreads threads) {
         this.w = w;
         this.scratch = scratch;
+        this.threads = threads;
         this.inter = w.down().inFeatures();
     }
 
@@ -24,7 +26,9 @@ final class GatedMlp implements FeedForward {
     public void forward(float[] x, int rows, float[] out) {
         float[] gateUp = scratch.gateUp, act = scratch.act;
         w.gateUp().apply(x, rows, gateUp);
-        for (int t = 0; t < rows; t++) swiglu(gateUp, t * 2 * inter, act, t * inter, inter);
+        threads.forRows(rows, 1, (from, to) -> { // rows split across the threads (a prefill's rows; decode runs inline)
+            for (int t = from; t < to; t++) swiglu(gateUp, t * 2 * inter, act, t * inter, inter);
+        });
         w.down().apply(act, rows, out);
     }
 

@@ -41,7 +41,7 @@ abstract sealed class GroupQuantLinear implements Linear, EmbeddingRows permits 
                 for (int c = 0; c < in; c++) xs[off + c] = x[off + inputOrder[c]];
             }
         }
-        float[] input = xs, blocks = tiled() ? SequenceBlocks.of(xs, batch, in) : null; // once per call, shared by the worker threads
+        float[] input = xs, blocks = tiled() ? SequenceBlocks.of(xs, batch, in, threads) : null; // once per call, shared by the worker threads
         threads.forRows(out, 2 * QuantKernels.L, (from, to) -> kernel(input, blocks, batch, y, from, to)); // whole tile pairs
     }
 

@@ -41,7 +41,7 @@ public final class Transformer implements ForwardPass {
         for (int l = 0; l < c.numLayers(); l++) {
             LayerWeights lw = weights.layers().get(l);
             ls.add(new DecoderLayer(lw.attnNorm(), new GroupedQueryAttention(c, l, lw, kvLayout, attention, threads, scratch),
-                    lw.mlpNorm(), new GatedMlp(lw, scratch)));
+                    lw.mlpNorm(), new GatedMlp(lw, scratch, threads)));
         }
         this.layers = List.copyOf(ls);
     }
@@ -73,16 +73,17 @@ public final class Transformer implements ForwardPass {
         }
         for (int r = 0; r < T; r++) w.embed(batch.token(r), x, r * h);
         float eps = (float) c.rmsNormEps();
+        float[] pending = null; // the last piece's output, added into the residual with the next norm
         for (DecoderLayer layer : layers) {
-            // ---- attention: RMSNorm, q/k/v (+bias), RoPE, write K/V, attend, project, residual
-            rmsNorm(x, layer.inputNorm(), xb, T, h, eps);
+            // ---- attention: residual, RMSNorm, q/k/v (+bias), RoPE, write K/V, attend, project
+            addAndNorm(x, pending, layer.inputNorm(), xb, T, h, eps);
             layer.attention().forward(batch, xb, proj);
-            for (int i = 0; i < T * h; i++) x[i] += proj[i];
-            // ---- MLP: RMSNorm, SiLU(gate) * up, down, residual
-            rmsNorm(x, layer.postAttentionNorm(), xb, T, h, eps);
+            // ---- MLP: residual, RMSNorm, SiLU(gate) * up, down
+            addAndNorm(x, proj, layer.postAttentionNorm(), xb, T, h, eps);
             layer.feedForward().forward(xb, T, proj);
-            for (int i = 0; i < T * h; i++) x[i] += proj[i];
+            pending = proj;
         }
+        if (pending != null) addAndNorm(x, pending, null, null, T, h, eps);
 
         // Commit the new positions, then project only the rows that need logits.
         int wanted = 0;
@@ -119,13 +120,29 @@ public final class Transformer implements ForwardPass {
         return result;
     }
 
+    /**
+     * x[row] += add[row] (add null: nothing), then out[row] = x[row] / rms(x[row]) * weight (weight null: no norm),
+     * for rows [0, rows), split across the threads: run by the calling thread alone, the residual adds and norms
+     * were serial work in every layer of a prefill.
+     */
+    private void addAndNorm(float[] x, float[] add, float[] weight, float[] out, int rows, int n, float eps) {
+        threads.forRows(rows, 1, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int off = r * n;
+                if (add != null) for (int i = off; i < off + n; i++) x[i] += add[i];
+                if (weight != null) normRow(x, weight, out, off, n, eps);
+            }
+        });
+    }
+
     /** out[row] = x[row] / rms(x[row]) * weight, for rows [0, rows). */
     static void rmsNorm(float[] x, float[] weight, float[] out, int rows, int n, float eps) {
-        for (int r = 0; r < rows; r++) {
-            int off = r * n;
-            float ss = VectorKernels.dot(x, off, x, off, n) / n;
-            float inv = (float) (1.0 / Math.sqrt(ss + eps));
-            for (int i = 0; i < n; i++) out[off + i] = weight[i] * (x[off + i] * inv);
-        }
+        for (int r = 0; r < rows; r++) normRow(x, weight, out, r * n, n, eps);
+    }
+
+    private static void normRow(float[] x, float[] weight, float[] out, int off, int n, float eps) {
+        float ss = VectorKernels.dot(x, off, x, off, n) / n;
+        float inv = (float) (1.0 / Math.sqrt(ss + eps));
+        for (int i = 0; i < n; i++) out[off + i] = weight[i] * (x[off + i] * inv);
     }
 }
