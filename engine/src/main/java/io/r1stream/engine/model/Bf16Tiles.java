@@ -36,6 +36,9 @@ final class Bf16Tiles {
 
     static int tiles(int out) { return (out + L - 1) / L; }
 
+    /** Inputs above which batches run 3-tile blocks: 8 x 1024 floats is 32 KiB, most of L1 beside the weights. */
+    static final int THREE_TILE_MIN_IN = 1024;
+
     /** Row-major (out, in) bf16 bits into column tiles: (tiles(out), in, L), rows past out zero. */
     static short[] tile(short[] w, int out, int in) {
         short[] t = new short[tiles(out) * in * L];
@@ -63,6 +66,18 @@ final class Bf16Tiles {
             for (; o + 8 * L <= to; o += 8 * L) decode8(t, in, x, y, o);
             for (; o + 4 * L <= to; o += 4 * L) decode4(t, in, x, y, o);
         } else {
+            // 3-tile groups only where an 8-sequence block of activations (8 x in floats) overflows L1's 48 KiB share:
+            // there they cut its reloads from L2 per FMA by a third (896 x 4864 at batch 128: 86 -> 118 GFLOP/s bf16,
+            // 87 -> 131 int8); with in = 896 the 2-tile block is as fast or faster (bf16 117 vs 123)
+            if (in > THREE_TILE_MIN_IN) for (; o + 3 * L <= to; o += 3 * L) {
+                int b = 0;
+                for (; b + 8 <= batch; b += 8) block8x3(t, in, out, xt, b, y, o);
+                for (; b < batch; b++) {
+                    single(t, in, x, b, y, b * out + o, o);
+                    single(t, in, x, b, y, b * out + o + L, o + L);
+                    single(t, in, x, b, y, b * out + o + 2 * L, o + 2 * L);
+                }
+            }
             for (; o + 2 * L <= to; o += 2 * L) {
                 int b = 0;
                 for (; b + 8 <= batch; b += 8) block8x2(t, in, out, xt, b, y, o);
@@ -237,5 +252,95 @@ final class Bf16Tiles {
         r += out;
         c70.add(FloatVector.zero(F)).intoArray(y, r);
         c71.add(FloatVector.zero(F)).intoArray(y, r + L);
+    }
+
+    /**
+     * Tiles at rows o, o + L and o + 2L times activation rows b..b+7: per input 3 weight loads, 8 broadcasts and 24
+     * FMAs into 24 accumulators. Against {@link #block8x2} (10 loads per 16 FMAs) it loads 11 per 24: on AVX-512 the
+     * loads, not the FMAs, bound these blocks (an L1-resident harness: 141 -> 156 GFLOP/s). The same chain per
+     * (sequence, tile) as every other path, so results do not depend on the grouping.
+     */
+    private static void block8x3(short[] t, int in, int out, float[] xt, int b, float[] y, int o) {
+        int p0 = (o / L) * in * L, p1 = p0 + in * L, p2 = p1 + in * L;
+        int x0 = b * in; // SequenceBlocks layout
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector c00 = zero, c01 = zero, c02 = zero;
+        FloatVector c10 = zero, c11 = zero, c12 = zero;
+        FloatVector c20 = zero, c21 = zero, c22 = zero;
+        FloatVector c30 = zero, c31 = zero, c32 = zero;
+        FloatVector c40 = zero, c41 = zero, c42 = zero;
+        FloatVector c50 = zero, c51 = zero, c52 = zero;
+        FloatVector c60 = zero, c61 = zero, c62 = zero;
+        FloatVector c70 = zero, c71 = zero, c72 = zero;
+        for (int i = 0; i < in; i++) {
+            FloatVector w0 = (FloatVector) ShortVector.fromArray(S, t, p0 + i * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w1 = (FloatVector) ShortVector.fromArray(S, t, p1 + i * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w2 = (FloatVector) ShortVector.fromArray(S, t, p2 + i * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = FloatVector.broadcast(F, xt[x0 + 8 * i + 0]);
+            c00 = w0.fma(v, c00);
+            c01 = w1.fma(v, c01);
+            c02 = w2.fma(v, c02);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 1]);
+            c10 = w0.fma(v, c10);
+            c11 = w1.fma(v, c11);
+            c12 = w2.fma(v, c12);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 2]);
+            c20 = w0.fma(v, c20);
+            c21 = w1.fma(v, c21);
+            c22 = w2.fma(v, c22);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 3]);
+            c30 = w0.fma(v, c30);
+            c31 = w1.fma(v, c31);
+            c32 = w2.fma(v, c32);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 4]);
+            c40 = w0.fma(v, c40);
+            c41 = w1.fma(v, c41);
+            c42 = w2.fma(v, c42);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 5]);
+            c50 = w0.fma(v, c50);
+            c51 = w1.fma(v, c51);
+            c52 = w2.fma(v, c52);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 6]);
+            c60 = w0.fma(v, c60);
+            c61 = w1.fma(v, c61);
+            c62 = w2.fma(v, c62);
+            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 7]);
+            c70 = w0.fma(v, c70);
+            c71 = w1.fma(v, c71);
+            c72 = w2.fma(v, c72);
+        }
+        // each store takes a fresh vector, not the loop phi (see block8x2)
+        int r = b * out + o;
+        c00.add(zero).intoArray(y, r);
+        c01.add(zero).intoArray(y, r + L);
+        c02.add(zero).intoArray(y, r + 2 * L);
+        r += out;
+        c10.add(zero).intoArray(y, r);
+        c11.add(zero).intoArray(y, r + L);
+        c12.add(zero).intoArray(y, r + 2 * L);
+        r += out;
+        c20.add(zero).intoArray(y, r);
+        c21.add(zero).intoArray(y, r + L);
+        c22.add(zero).intoArray(y, r + 2 * L);
+        r += out;
+        c30.add(zero).intoArray(y, r);
+        c31.add(zero).intoArray(y, r + L);
+        c32.add(zero).intoArray(y, r + 2 * L);
+        r += out;
+        c40.add(zero).intoArray(y, r);
+        c41.add(zero).intoArray(y, r + L);
+        c42.add(zero).intoArray(y, r + 2 * L);
+        r += out;
+        c50.add(zero).intoArray(y, r);
+        c51.add(zero).intoArray(y, r + L);
+        c52.add(zero).intoArray(y, r + 2 * L);
+        r += out;
+        c60.add(zero).intoArray(y, r);
+        c61.add(zero).intoArray(y, r + L);
+        c62.add(zero).intoArray(y, r + 2 * L);
+        r += out;
+        c70.add(zero).intoArray(y, r);
+        c71.add(zero).intoArray(y, r + L);
+        c72.add(zero).intoArray(y, r + 2 * L);
     }
 }

@@ -17,7 +17,9 @@ class LinearKernelTest {
             // bf16 column tiles: decode and batches over whole pairs, a single tile and a partial last tile
             "33,40,1,2", "64,64,17,2", "80,24,8,1", "20,7,3,1",
             // batch 1 over 8 and 4 tiles at once, then single tiles and a partial one (117 = 4L + 2L + L + 5, 197 = 8L + 4L + L + 5)
-            "117,40,1,1", "117,33,1,2", "197,40,1,1"})
+            "117,40,1,1", "117,33,1,2", "197,40,1,1",
+            // in > 1024: 3-tile groups (117 rows: two groups of 3L, then a pair with a partial tile), remainder sequences
+            "117,1032,11,2"})
     void tiledKernelsMatchAPlainLoop(int out, int in, int batch, int threads) {
         SplittableRandom r = new SplittableRandom(out * 31L + in);
         float[] w = new float[out * in];
@@ -53,7 +55,7 @@ class LinearKernelTest {
      * blocks and single rows give the same bits (the summarization job's same output at any parallelism).
      */
     @ParameterizedTest
-    @CsvSource({"117,40,13,1", "96,33,21,2", "64,64,9,1", "197,24,11,2"})
+    @CsvSource({"117,40,13,1", "96,33,21,2", "64,64,9,1", "197,24,11,2", "117,1040,11,2"})
     void bf16ResultsDoNotDependOnTheBatch(int out, int in, int batch, int threads) {
         SplittableRandom r = new SplittableRandom(out * 7L + in);
         short[] wb = new short[out * in];
