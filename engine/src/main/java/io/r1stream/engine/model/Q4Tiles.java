@@ -9,9 +9,11 @@ import java.util.Arrays;
 
 /**
  * 4-bit group-wise codes repacked at load into column tiles, as {@link Int8Tiles} does for int8: L consecutive
- * output rows (L = float lanes, 16 with AVX-512) form a tile, and int lane r at {@code (tile * in/8 + j) * L}
+ * output rows (L = float lanes, 16 with AVX-512) form a tile, and int lane r at {@link #at at(tile, j, in)} + r
  * holds inputs 8j..8j+7 of the tile's row r in its nibbles 0..7. One int vector load is then 8 inputs of 16 rows,
  * each nibble one float vector of 16 output rows: outer products with no horizontal sums and no byte shuffles.
+ * Tiles are stored in interleaved pairs, (tiles/2, in/8, 2, L), so decode, which reads a pair at a time, reads the
+ * whole matrix as one contiguous stream (see {@link #at}).
  *
  * <p>Scales (and s*z for zero points) are tiled the same way, (tiles, groups, L). Decode (batch below 4) reads
  * the codes directly: nibble k is masked in place, so its float is n 16^k, and the activations are pre-scaled by
@@ -54,16 +56,28 @@ final class Q4Tiles {
 
     static int tiles(int out) { return (out + L - 1) / L; }
 
-    /** Row-major (out, in) codes in [0, 16) into column tiles (tiles(out), in / 8, L) of 8 nibbles; in % 8 == 0. */
+    /**
+     * Index of block j (inputs 8j..8j+7, one int vector) of tile {@code tile}: pairs of tiles interleaved block by
+     * block, (tiles/2, in/8, 2, L). Tile after tile, decode read two streams of 7 KB per pair at in = 896 and the
+     * next pair started two new ones, so the hardware prefetcher kept restarting: 21 G weights/s from memory on
+     * one core of an AMD EPYC (Zen 5) against 41 for this layout, in which the pairs follow each other as one
+     * stream (an in-JVM A/B harness, alternating; the same speed in cache). At in = 4864 (38 KB per tile) 32 -> 36.
+     */
+    static int at(int tile, int j, int in) { return ((tile / 2 * (in / 8) + j) * 2 + tile % 2) * L; }
+
+    /**
+     * Row-major (out, in) codes in [0, 16) into column tiles of 8 nibbles, laid out as {@link #at} says (an odd
+     * tile count padded with a zero tile); in % 8 == 0.
+     */
     static int[] tile(byte[] codes, int out, int in) {
         int blocks = in / 8;
-        int[] t = new int[tiles(out) * blocks * L];
+        int[] t = new int[(tiles(out) + 1) / 2 * 2 * blocks * L];
         for (int o = 0; o < out; o++) {
-            int base = (o / L) * blocks * L + o % L, row = o * in;
+            int base = at(o / L, 0, in) + o % L, row = o * in;
             for (int j = 0; j < blocks; j++) {
                 int lane = 0;
                 for (int k = 0; k < 8; k++) lane |= (codes[row + 8 * j + k] & 0x0f) << (4 * k);
-                t[base + j * L] = lane;
+                t[base + j * 2 * L] = lane;
             }
         }
         return t;
@@ -85,9 +99,9 @@ final class Q4Tiles {
      * embedding lookups.
      */
     static void row(int[] t, float[] s, float[] z, int group, int in, int gs, int o, float[] dst, int off) {
-        int base = (o / L) * (in / 8) * L + o % L;
+        int base = at(o / L, 0, in) + o % L;
         for (int i = 0; i < in; i++) {
-            int code = (t[base + (i / 8) * L] >>> (4 * (i % 8))) & 0x0f;
+            int code = (t[base + (i / 8) * 2 * L] >>> (4 * (i % 8))) & 0x0f;
             int g = o * gs + i / group;
             dst[off + i] = s[g] * (code - (z == null ? MID : z[g]));
         }
@@ -160,13 +174,13 @@ final class Q4Tiles {
      */
     private static void decode(int[] t, float[] s, float[] sz, float[] sums, int group, int gs, int in, float[] xs, int b,
                                float[] y, int yOff, int o) {
-        int p = (o / L) * (in / 8) * L, sBase = (o / L) * gs * L, xo = b * in, so = b * gs;
+        int p = at(o / L, 0, in), sBase = (o / L) * gs * L, xo = b * in, so = b * gs;
         FloatVector zero = FloatVector.zero(F), acc = zero, zacc = zero;
         int i = 0;
         for (int g = 0; g < gs; g++) {
             int end = Math.min(i + group, in);
             FloatVector p0 = zero, p1 = zero, p2 = zero, p3 = zero;
-            for (; i < end; i += 8, p += L) {
+            for (; i < end; i += 8, p += 2 * L) {
                 IntVector w = IntVector.fromArray(I, t, p);
                 p0 = ((FloatVector) w.and(0xf).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i]), p0);
                 p1 = ((FloatVector) w.and(0xf0).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 1]), p1);
@@ -186,18 +200,19 @@ final class Q4Tiles {
 
     /**
      * Tiles at rows o and o + L times activation row b into y[yOff, yOff + 2L), as {@link #decode} does one: each
-     * broadcast feeds both tiles, two chains per tile and group.
+     * broadcast feeds both tiles, two chains per tile and group. o / L is even: the two tiles are one interleaved
+     * pair, read as one stream.
      */
     private static void decode2(int[] t, float[] s, float[] sz, float[] sums, int group, int gs, int in, float[] xs, int b,
                                 float[] y, int yOff, int o) {
-        int blk = (in / 8) * L, p = (o / L) * blk, q = p + blk, sBase = (o / L) * gs * L, sNext = sBase + gs * L;
+        int p = at(o / L, 0, in), q = p + L, sBase = (o / L) * gs * L, sNext = sBase + gs * L;
         int xo = b * in, so = b * gs;
         FloatVector zero = FloatVector.zero(F), acc = zero, acc2 = zero, zacc = zero, zacc2 = zero;
         int i = 0;
         for (int g = 0; g < gs; g++) {
             int end = Math.min(i + group, in);
             FloatVector p0 = zero, p1 = zero, q0 = zero, q1 = zero;
-            for (; i < end; i += 8, p += L, q += L) {
+            for (; i < end; i += 8, p += 2 * L, q += 2 * L) {
                 IntVector w = IntVector.fromArray(I, t, p), u = IntVector.fromArray(I, t, q);
                 FloatVector v = FloatVector.broadcast(F, xs[xo + i]);
                 p0 = ((FloatVector) w.and(0xf).convert(VectorOperators.I2F, 0)).fma(v, p0);
@@ -280,8 +295,8 @@ final class Q4Tiles {
     /** Inputs [c0, c0 + n) of a tile as float32 s (q - z) into panel[pOff + i*L], i in [0, n); c0, n multiples of 8. */
     private static void dequant(int[] t, float[] s, float[] sz, int group, int gs, int in, int tile, int c0, int n,
                                 float[] panel, int pOff) {
-        int p = (tile * (in / 8) + c0 / 8) * L, sBase = tile * gs * L;
-        for (int j = 0; j < n; j += 8, p += L) {
+        int p = at(tile, c0 / 8, in), sBase = tile * gs * L;
+        for (int j = 0; j < n; j += 8, p += 2 * L) {
             int g = (c0 + j) / group;
             FloatVector sv = FloatVector.fromArray(F, s, sBase + g * L);
             FloatVector nz = sz == null ? sv.mul(-MID) : FloatVector.fromArray(F, sz, sBase + g * L).neg();
