@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * bf16 weights repacked at load into the column tiles of {@link Int8Tiles}: L consecutive output rows stored
- * input-major, so the L shorts at {@code (tile * in + i) * L} are input i of the tile's rows and one load,
+ * input-major, so the L shorts at {@link #at at(tile, i, in)} are input i of the tile's rows and one load,
  * widened exactly to float32 (zero-extend, shift into the high half), is one vector of L output rows. Prefill
  * and batched decode run as outer products with 16 register accumulators (no horizontal sum per row, no
  * float32 copy of the weights); decode streams each tile once.
@@ -36,27 +36,35 @@ final class Bf16Tiles {
 
     static int tiles(int out) { return (out + L - 1) / L; }
 
+    /** Tiles interleaved input by input, as {@link Int8Tiles#at} lays them out; row chunks are whole groups. */
+    static final int GROUP = 8;
+    /** Elements from input i to input i + 1 of one tile. */
+    static final int STRIDE = GROUP * L;
+
+    /** Index of input i of tile {@code tile}: (tiles/8, in, 8, L), so decode's 8 tiles are one stream. */
+    static int at(int tile, int i, int in) { return ((tile / GROUP * in + i) * GROUP + tile % GROUP) * L; }
+
     /** Inputs above which batches run 3-tile blocks: 8 x 1024 floats is 32 KiB, most of L1 beside the weights. */
     static final int THREE_TILE_MIN_IN = 1024;
 
     /** Row-major (out, in) bf16 bits into column tiles: (tiles(out), in, L), rows past out zero. */
     static short[] tile(short[] w, int out, int in) {
-        short[] t = new short[tiles(out) * in * L];
+        short[] t = new short[(tiles(out) + GROUP - 1) / GROUP * GROUP * in * L];
         for (int o = 0; o < out; o++) {
-            int base = (o / L) * in * L + o % L, row = o * in;
-            for (int i = 0; i < in; i++) t[base + i * L] = w[row + i];
+            int base = at(o / L, 0, in) + o % L, row = o * in;
+            for (int i = 0; i < in; i++) t[base + i * STRIDE] = w[row + i];
         }
         return t;
     }
 
     /** Row o as float32 into dst[off, off + in): a strided gather (embedding lookups only). */
     static void row(short[] t, int in, int o, float[] dst, int off) {
-        int base = (o / L) * in * L + o % L;
-        for (int i = 0; i < in; i++) dst[off + i] = TensorDtype.bf16ToFloat(t[base + i * L]);
+        int base = at(o / L, 0, in) + o % L;
+        for (int i = 0; i < in; i++) dst[off + i] = TensorDtype.bf16ToFloat(t[base + i * STRIDE]);
     }
 
     /**
-     * y[b*out + o] = sum_i W[o, i] x[b*in + i] for o in [from, to), from a multiple of L. Every path computes each
+     * y[b*out + o] = sum_i W[o, i] x[b*in + i] for o in [from, to), from a multiple of GROUP * L. Every path computes each
      * output the same way, one FMA chain per (sequence, tile) over i in order, so a sequence's result does not depend
      * on the batch it shares a step with (the summarization job's same-output-at-any-parallelism relies on it).
      */
@@ -99,11 +107,11 @@ final class Bf16Tiles {
         }
     }
 
-    /** Tiles at rows o .. o + 8L times activation row 0: eight weight streams, one chain each. */
+    /** Tiles at rows o .. o + 8L (one interleaved group: o / L a multiple of 8) times activation row 0: one chain each. */
     private static void decode8(short[] t, int in, float[] x, float[] y, int o) {
-        int n = in * L;
+        int n = L; // the next tile of the group
         FloatVector a = FloatVector.zero(F), b = a, c = a, d = a, e = a, f = a, g = a, h = a;
-        for (int i = 0, p = (o / L) * n; i < in; i++, p += L) {
+        for (int i = 0, p = at(o / L, 0, in); i < in; i++, p += STRIDE) {
             FloatVector v = FloatVector.broadcast(F, x[i]);
             a = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, a);
             b = ((FloatVector) ShortVector.fromArray(S, t, p + 1 * n).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, b);
@@ -125,13 +133,13 @@ final class Bf16Tiles {
     }
 
     /**
-     * Tiles at rows o .. o + 4L times activation row 0: four weight streams at once, one chain each (see
+     * Tiles at rows o .. o + 4L times activation row 0: half an interleaved group, one chain each (see
      * Int8Tiles.decode4).
      */
     private static void decode4(short[] t, int in, float[] x, float[] y, int o) {
-        int p = (o / L) * in * L, q = p + in * L, r = q + in * L, w = r + in * L;
+        int p = at(o / L, 0, in), q = at(o / L + 1, 0, in), r = at(o / L + 2, 0, in), w = at(o / L + 3, 0, in);
         FloatVector a = FloatVector.zero(F), b = a, c = a, d = a;
-        for (int i = 0; i < in; i++, p += L, q += L, r += L, w += L) {
+        for (int i = 0; i < in; i++, p += STRIDE, q += STRIDE, r += STRIDE, w += STRIDE) {
             FloatVector v = FloatVector.broadcast(F, x[i]);
             a = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, a);
             b = ((FloatVector) ShortVector.fromArray(S, t, q).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, b);
@@ -146,21 +154,21 @@ final class Bf16Tiles {
 
     /** The tile at row o times activation row b into y[yOff, yOff + L): one chain over i. */
     private static void single(short[] t, int in, float[] x, int b, float[] y, int yOff, int o) {
-        int p = (o / L) * in * L, xo = b * in;
+        int p = at(o / L, 0, in), xo = b * in;
         FloatVector a = FloatVector.zero(F);
-        for (int i = 0; i < in; i++, p += L) a = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[xo + i]), a);
+        for (int i = 0; i < in; i++, p += STRIDE) a = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[xo + i]), a);
         a.add(FloatVector.zero(F)).intoArray(y, yOff);
     }
 
     /** Tiles at rows o and o + L times activation rows b..b+3 (x row-major): 8 chains. */
     private static void block4x2(short[] t, int in, int out, float[] x, int b, float[] y, int o) {
-        int p0 = (o / L) * in * L, p1 = p0 + in * L;
+        int p0 = at(o / L, 0, in), p1 = at(o / L + 1, 0, in);
         int x0 = b * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
         FloatVector zero = FloatVector.zero(F);
         FloatVector c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero, c30 = zero, c31 = zero;
         for (int i = 0; i < in; i++) {
-            FloatVector w0 = ((FloatVector) ShortVector.fromArray(S, t, p0 + i * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats());
-            FloatVector w1 = ((FloatVector) ShortVector.fromArray(S, t, p1 + i * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats());
+            FloatVector w0 = ((FloatVector) ShortVector.fromArray(S, t, p0 + i * STRIDE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats());
+            FloatVector w1 = ((FloatVector) ShortVector.fromArray(S, t, p1 + i * STRIDE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats());
             FloatVector v = FloatVector.broadcast(F, x[x0 + i]);
             c00 = w0.fma(v, c00);
             c01 = w1.fma(v, c01);
@@ -193,14 +201,14 @@ final class Bf16Tiles {
      * 16 FMAs into 16 accumulators; the 3 live vectors and 16 accumulators fit AVX-512's 32 registers.
      */
     private static void block8x2(short[] t, int in, int out, float[] xt, int b, float[] y, int o) {
-        int p0 = (o / L) * in * L, p1 = p0 + in * L;
+        int p0 = at(o / L, 0, in), p1 = at(o / L + 1, 0, in);
         int x0 = b * in; // SequenceBlocks layout
         FloatVector zero = FloatVector.zero(F);
         FloatVector c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero, c30 = zero, c31 = zero;
         FloatVector c40 = zero, c41 = zero, c50 = zero, c51 = zero, c60 = zero, c61 = zero, c70 = zero, c71 = zero;
         for (int i = 0; i < in; i++) {
-            FloatVector w0 = (FloatVector) ShortVector.fromArray(S, t, p0 + i * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector w1 = (FloatVector) ShortVector.fromArray(S, t, p1 + i * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w0 = (FloatVector) ShortVector.fromArray(S, t, p0 + i * STRIDE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w1 = (FloatVector) ShortVector.fromArray(S, t, p1 + i * STRIDE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector v = FloatVector.broadcast(F, xt[x0 + 8 * i + 0]);
             c00 = w0.fma(v, c00);
             c01 = w1.fma(v, c01);
@@ -261,7 +269,7 @@ final class Bf16Tiles {
      * (sequence, tile) as every other path, so results do not depend on the grouping.
      */
     private static void block8x3(short[] t, int in, int out, float[] xt, int b, float[] y, int o) {
-        int p0 = (o / L) * in * L, p1 = p0 + in * L, p2 = p1 + in * L;
+        int p0 = at(o / L, 0, in), p1 = at(o / L + 1, 0, in), p2 = at(o / L + 2, 0, in);
         int x0 = b * in; // SequenceBlocks layout
         FloatVector zero = FloatVector.zero(F);
         FloatVector c00 = zero, c01 = zero, c02 = zero;
@@ -273,9 +281,9 @@ final class Bf16Tiles {
         FloatVector c60 = zero, c61 = zero, c62 = zero;
         FloatVector c70 = zero, c71 = zero, c72 = zero;
         for (int i = 0; i < in; i++) {
-            FloatVector w0 = (FloatVector) ShortVector.fromArray(S, t, p0 + i * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector w1 = (FloatVector) ShortVector.fromArray(S, t, p1 + i * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector w2 = (FloatVector) ShortVector.fromArray(S, t, p2 + i * L).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w0 = (FloatVector) ShortVector.fromArray(S, t, p0 + i * STRIDE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w1 = (FloatVector) ShortVector.fromArray(S, t, p1 + i * STRIDE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w2 = (FloatVector) ShortVector.fromArray(S, t, p2 + i * STRIDE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector v = FloatVector.broadcast(F, xt[x0 + 8 * i + 0]);
             c00 = w0.fma(v, c00);
             c01 = w1.fma(v, c01);

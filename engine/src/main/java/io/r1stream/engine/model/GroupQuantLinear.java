@@ -42,8 +42,11 @@ abstract sealed class GroupQuantLinear implements Linear, EmbeddingRows permits 
             }
         }
         float[] input = xs, blocks = tiled() ? SequenceBlocks.of(xs, batch, in, threads) : null; // once per call, shared by the worker threads
-        threads.forRows(out, 2 * QuantKernels.L, (from, to) -> kernel(input, blocks, batch, y, from, to)); // whole tile pairs
+        threads.forRows(out, rowAlign(), (from, to) -> kernel(input, blocks, batch, y, from, to));
     }
+
+    /** Rows per unit of the matmul's split across threads: whole tile pairs unless the kernel's layout needs more. */
+    protected int rowAlign() { return 2 * QuantKernels.L; }
 
     /** Whether the kernel runs the column-tile blocks (which read x as {@link SequenceBlocks}). */
     protected boolean tiled() { return true; }

@@ -10,7 +10,7 @@ package io.r1stream.engine.model;
  * row-major codes and {@link QuantKernels}' row kernels.
  */
 public final class Int8Linear extends GroupQuantLinear {
-    private final byte[] q;        // per-row: column tiles (tiles(out), in, L); grouped: (out, in); code - 128
+    private final byte[] q;        // per-row: column tiles (Int8Tiles.at); grouped: (out, in); code - 128
     private final boolean tiled;
     private final float[] tileScales, tileZeros; // tiled: (tiles(out) * L) padded; zeros may be null
 
@@ -43,6 +43,9 @@ public final class Int8Linear extends GroupQuantLinear {
     }
 
     @Override protected boolean tiled() { return tiled; }
+
+    /** Whole interleaved tile groups (decode reads a group as one stream). */
+    @Override protected int rowAlign() { return tiled ? Int8Tiles.GROUP * Int8Tiles.L : super.rowAlign(); }
 
     @Override public long weightBytes() { return (long) in * out + scaleBytes(); }
 
