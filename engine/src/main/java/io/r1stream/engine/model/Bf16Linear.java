@@ -25,9 +25,9 @@ public final class Bf16Linear implements Linear, EmbeddingRows {
 
     @Override
     public void apply(float[] x, int batch, float[] y) {
-        // chunks of whole interleaved tile groups (decode reads a group as one stream)
+        // chunks of whole tile pairs (the 8-sequence kernel covers 2 tiles) and whole interleaved groups
         float[] xt = SequenceBlocks.of(x, batch, in, threads); // once per call, shared by the worker threads
-        threads.forRows(out, Bf16Tiles.GROUP * Bf16Tiles.L, (from, to) -> Bf16Tiles.matmul(tiles, in, out, x, xt, batch, y, from, to));
+        threads.forRows(out, Math.max(2, Bf16Tiles.GROUP) * Bf16Tiles.L, (from, to) -> Bf16Tiles.matmul(tiles, in, out, x, xt, batch, y, from, to));
     }
 
     /** Embedding lookup for a tied lm_head: row {@code token} as float32. */

@@ -26,6 +26,16 @@ final class Bf16Tiles {
 
     private Bf16Tiles() {}
 
+    /**
+     * Tiles interleaved input by input as {@link Int8Tiles#at} lays them out, in groups of 1: tile after tile. Groups
+     * of 8 made bf16 decode one stream (+40% tokens/s at batch 1 on Zen 5) but cost batches of 16 a third
+     * ({@code bench batching} c=16 112 -> 74 tokens/s): their 2- and 3-tile blocks then read each group strided from
+     * memory, and bf16's groups (229 KB to 1.2 MB) are too large to fetch ahead into L2. int8 keeps groups of 8.
+     */
+    static final int GROUP = 1;
+    /** Elements from input i to input i + 1 of one tile. */
+    static final int STRIDE = GROUP * L;
+
     static {
         // compiled with the Vector API classes initialized (see QuantKernels' static block)
         int in = 4 * L, out = 3 * L;
@@ -36,12 +46,8 @@ final class Bf16Tiles {
 
     static int tiles(int out) { return (out + L - 1) / L; }
 
-    /** Tiles interleaved input by input, as {@link Int8Tiles#at} lays them out; row chunks are whole groups. */
-    static final int GROUP = 8;
-    /** Elements from input i to input i + 1 of one tile. */
-    static final int STRIDE = GROUP * L;
 
-    /** Index of input i of tile {@code tile}: (tiles/8, in, 8, L), so decode's 8 tiles are one stream. */
+    /** Index of input i of tile {@code tile}: (tiles/GROUP, in, GROUP, L). */
     static int at(int tile, int i, int in) { return ((tile / GROUP * in + i) * GROUP + tile % GROUP) * L; }
 
     /** Inputs above which batches run 3-tile blocks: 8 x 1024 floats is 32 KiB, most of L1 beside the weights. */
@@ -64,7 +70,7 @@ final class Bf16Tiles {
     }
 
     /**
-     * y[b*out + o] = sum_i W[o, i] x[b*in + i] for o in [from, to), from a multiple of GROUP * L. Every path computes each
+     * y[b*out + o] = sum_i W[o, i] x[b*in + i] for o in [from, to), from a multiple of 2L. Every path computes each
      * output the same way, one FMA chain per (sequence, tile) over i in order, so a sequence's result does not depend
      * on the batch it shares a step with (the summarization job's same-output-at-any-parallelism relies on it).
      */
@@ -107,20 +113,21 @@ final class Bf16Tiles {
         }
     }
 
-    /** Tiles at rows o .. o + 8L (one interleaved group: o / L a multiple of 8) times activation row 0: one chain each. */
+    /** Tiles at rows o .. o + 8L times activation row 0: eight weight streams, one chain each. */
     private static void decode8(short[] t, int in, float[] x, float[] y, int o) {
-        int n = L; // the next tile of the group
+        int base = at(o / L, 0, in), d1 = at(o / L + 1, 0, in) - base, d2 = at(o / L + 2, 0, in) - base, d3 = at(o / L + 3, 0, in) - base;
+        int d4 = at(o / L + 4, 0, in) - base, d5 = at(o / L + 5, 0, in) - base, d6 = at(o / L + 6, 0, in) - base, d7 = at(o / L + 7, 0, in) - base;
         FloatVector a = FloatVector.zero(F), b = a, c = a, d = a, e = a, f = a, g = a, h = a;
-        for (int i = 0, p = at(o / L, 0, in); i < in; i++, p += STRIDE) {
+        for (int i = 0, p = base; i < in; i++, p += STRIDE) {
             FloatVector v = FloatVector.broadcast(F, x[i]);
             a = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, a);
-            b = ((FloatVector) ShortVector.fromArray(S, t, p + 1 * n).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, b);
-            c = ((FloatVector) ShortVector.fromArray(S, t, p + 2 * n).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, c);
-            d = ((FloatVector) ShortVector.fromArray(S, t, p + 3 * n).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, d);
-            e = ((FloatVector) ShortVector.fromArray(S, t, p + 4 * n).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, e);
-            f = ((FloatVector) ShortVector.fromArray(S, t, p + 5 * n).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, f);
-            g = ((FloatVector) ShortVector.fromArray(S, t, p + 6 * n).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, g);
-            h = ((FloatVector) ShortVector.fromArray(S, t, p + 7 * n).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, h);
+            b = ((FloatVector) ShortVector.fromArray(S, t, p + d1).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, b);
+            c = ((FloatVector) ShortVector.fromArray(S, t, p + d2).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, c);
+            d = ((FloatVector) ShortVector.fromArray(S, t, p + d3).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, d);
+            e = ((FloatVector) ShortVector.fromArray(S, t, p + d4).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, e);
+            f = ((FloatVector) ShortVector.fromArray(S, t, p + d5).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, f);
+            g = ((FloatVector) ShortVector.fromArray(S, t, p + d6).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, g);
+            h = ((FloatVector) ShortVector.fromArray(S, t, p + d7).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, h);
         }
         a.add(FloatVector.zero(F)).intoArray(y, o + 0 * L);
         b.add(FloatVector.zero(F)).intoArray(y, o + 1 * L);

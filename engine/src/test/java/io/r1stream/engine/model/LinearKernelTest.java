@@ -19,7 +19,10 @@ class LinearKernelTest {
             // batch 1 over 8 and 4 tiles at once, then single tiles and a partial one (117 = 4L + 2L + L + 5, 197 = 8L + 4L + L + 5)
             "117,40,1,1", "117,33,1,2", "197,40,1,1",
             // in > 1024: 3-tile groups (117 rows: two groups of 3L, then a pair with a partial tile), remainder sequences
-            "117,1032,11,2"})
+            "117,1032,11,2",
+            // several 3-tile and 2-tile groups, the sequences past the last block of 8, and a partial last tile
+            // (300 = 18L + 12), 1 and 2 threads
+            "300,1040,19,2", "300,200,16,1", "260,136,8,2"})
     void tiledKernelsMatchAPlainLoop(int out, int in, int batch, int threads) {
         SplittableRandom r = new SplittableRandom(out * 31L + in);
         float[] w = new float[out * in];
@@ -55,7 +58,7 @@ class LinearKernelTest {
      * blocks and single rows give the same bits (the summarization job's same output at any parallelism).
      */
     @ParameterizedTest
-    @CsvSource({"117,40,13,1", "96,33,21,2", "64,64,9,1", "197,24,11,2", "117,1040,11,2"})
+    @CsvSource({"117,40,13,1", "96,33,21,2", "64,64,9,1", "197,24,11,2", "117,1040,11,2", "300,1040,19,2", "272,200,17,1"})
     void bf16ResultsDoNotDependOnTheBatch(int out, int in, int batch, int threads) {
         SplittableRandom r = new SplittableRandom(out * 7L + in);
         short[] wb = new short[out * in];
