@@ -46,9 +46,8 @@ final class Bf16Tiles {
 
     static int tiles(int out) { return (out + L - 1) / L; }
 
-
     /** Index of input i of tile {@code tile}: (tiles/GROUP, in, GROUP, L). */
-    static int at(int tile, int i, int in) { return ((tile / GROUP * in + i) * GROUP + tile % GROUP) * L; }
+    static int at(int tile, int i, int in) { return Int8Tiles.at(tile, i, in, GROUP); }
 
     /** Inputs above which batches run 3-tile blocks: 8 x 1024 floats is 32 KiB, most of L1 beside the weights. */
     static final int THREE_TILE_MIN_IN = 1024;

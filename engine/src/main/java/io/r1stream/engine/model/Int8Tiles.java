@@ -48,7 +48,6 @@ final class Int8Tiles {
 
     static int tiles(int out) { return (out + L - 1) / L; }
 
-
     /**
      * Index of input i of tile {@code tile}: groups of {@link #GROUP} tiles interleaved input by input, (tiles/8, in,
      * 8, L). Decode reads 8 tiles at a time; stored tile after tile, that was 8 streams of in x 16 bytes restarting
@@ -56,7 +55,10 @@ final class Int8Tiles {
      * follow each other. In-JVM A/B, AMD EPYC (Zen 5), 1 thread, weights from memory: 25 -> 30-37 G weights/s on
      * the Qwen2-0.5B shapes (groups of 4, two streams per call: +3-13% at in = 896).
      */
-    static int at(int tile, int i, int in) { return ((tile / GROUP * in + i) * GROUP + tile % GROUP) * L; }
+    static int at(int tile, int i, int in) { return at(tile, i, in, GROUP); }
+
+    /** The interleaved index for any group size (bf16 tiles use groups of 1: tile after tile). */
+    static int at(int tile, int i, int in, int group) { return ((tile / group * in + i) * group + tile % group) * L; }
 
     /** Row-major (out, in) codes into column tiles laid out as {@link #at} says, rows past out and padding tiles zero. */
     static byte[] tile(byte[] q, int out, int in) {
