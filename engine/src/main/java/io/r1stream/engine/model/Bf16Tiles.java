@@ -41,7 +41,7 @@ final class Bf16Tiles {
         int in = 4 * L, out = 3 * L;
         short[] t = tile(new short[out * in], out, in);
         float[] x = new float[9 * in], y = new float[9 * out];
-        for (int batch : new int[] {1, 2, 9}) matmul(t, in, out, x, SequenceBlocks.of(x, batch, in), batch, y, 0, out);
+        for (int batch : new int[] {1, 2, 5, 9}) matmul(t, in, out, x, SequenceBlocks.of(x, batch, in), batch, y, 0, out);
     }
 
     static int tiles(int out) { return (out + L - 1) / L; }
@@ -74,51 +74,65 @@ final class Bf16Tiles {
      * on the batch it shares a step with (the summarization job's same-output-at-any-parallelism relies on it).
      */
     static void matmul(short[] t, int in, int out, float[] x, float[] xt, int batch, float[] y, int from, int to) {
-        int o = from;
-        if (batch == 1) {
-            for (; o + 8 * L <= to; o += 8 * L) decode8(t, in, x, y, o);
-            for (; o + 4 * L <= to; o += 4 * L) decode4(t, in, x, y, o);
-        } else {
-            // 3-tile groups only where an 8-sequence block of activations (8 x in floats) overflows L1's 48 KiB share:
-            // there they cut its reloads from L2 per FMA by a third (896 x 4864 at batch 128: 86 -> 118 GFLOP/s bf16,
-            // 87 -> 131 int8); with in = 896 the 2-tile block is as fast or faster (bf16 117 vs 123)
-            if (in > THREE_TILE_MIN_IN) for (; o + 3 * L <= to; o += 3 * L) {
-                int b = 0;
-                for (; b + 8 <= batch; b += 8) block8x3(t, in, out, xt, b, y, o);
-                for (; b < batch; b++) {
-                    single(t, in, x, b, y, b * out + o, o);
-                    single(t, in, x, b, y, b * out + o + L, o + L);
-                    single(t, in, x, b, y, b * out + o + 2 * L, o + 2 * L);
-                }
+        int whole = to - (to - from) % L, o = from;
+        // 3-tile groups only where an 8-sequence block of activations (8 x in floats) overflows L1's 48 KiB share:
+        // there they cut its reloads from L2 per FMA by a third (896 x 4864 at batch 128: 86 -> 118 GFLOP/s bf16,
+        // 87 -> 131 int8); with in = 896 the 2-tile block is as fast or faster (bf16 117 vs 123)
+        boolean three = in > THREE_TILE_MIN_IN;
+        int blocked = blockedRows(batch, three);
+        if (blocked > 0) {
+            if (three) for (; o + 3 * L <= to; o += 3 * L) {
+                for (int b = 0; b < blocked; b += 8) block8x3(t, in, out, xt, b, y, o);
             }
             for (; o + 2 * L <= to; o += 2 * L) {
                 int b = 0;
-                for (; b + 8 <= batch; b += 8) block8x2(t, in, out, xt, b, y, o);
-                for (; b + 4 <= batch; b += 4) block4x2(t, in, out, x, b, y, o);
-                for (; b < batch; b++) {
-                    single(t, in, x, b, y, b * out + o, o);
-                    single(t, in, x, b, y, b * out + o + L, o + L);
-                }
+                for (; b + 8 <= blocked; b += 8) block8x2(t, in, out, xt, b, y, o);
+                for (; b < blocked; b += 4) block4x2(t, in, out, x, b, y, o);
             }
+            for (; o < whole; o += L) for (int b = 0; b < blocked; b++) single(t, in, x, b, y, b * out + o, o);
         }
-        for (; o + L <= to; o += L) for (int b = 0; b < batch; b++) single(t, in, x, b, y, b * out + o, o);
-        if (o < to) { // the partial last tile
+        rowTiles(t, in, out, x, blocked, batch, y, from, whole);
+        if (whole < to) { // the partial last tile
             float[] p = PARTIAL.get();
             if (p.length < L) PARTIAL.set(p = new float[L]);
             for (int b = 0; b < batch; b++) {
-                single(t, in, x, b, p, 0, o);
-                System.arraycopy(p, 0, y, b * out + o, to - o);
+                single(t, in, x, b, p, 0, whole);
+                System.arraycopy(p, 0, y, b * out + whole, to - whole);
             }
         }
     }
 
-    /** Tiles at rows o .. o + 8L times activation row 0: eight weight streams, one chain each. */
-    private static void decode8(short[] t, int in, float[] x, float[] y, int o) {
+    /**
+     * Sequences [0, n) of a batch that the register blocks take (8 x 3 tiles where {@code three}, else 8 x 2 and
+     * 4 x 2); the rest run decode's kernels per sequence ({@link #rowTiles}). Shared by the int8 tiles.
+     */
+    static int blockedRows(int batch, boolean three) {
+        if (batch < 4) return 0;
+        return three ? batch & ~7 : batch & ~3;
+    }
+
+    /**
+     * Activation rows [first, batch) times the whole tiles at rows [from, to): eight tiles per call, then four, then
+     * one, each its own chain (the same chain as the register blocks'), every row over a group of tiles before the
+     * next group, so the group is read from memory once. The kernels of decode (first = 0, batch = 1), of batches of
+     * 2-3 and of the sequences past the blocks; these ran one chain per call before ({@code single}), at the FMA
+     * latency: a batch of 3 took 7x as long as a batch of 1 in int8 (harness, 9728 x 896).
+     */
+    private static void rowTiles(short[] t, int in, int out, float[] x, int first, int batch, float[] y, int from, int to) {
+        int o = from;
+        for (; o + 8 * L <= to; o += 8 * L) for (int b = first; b < batch; b++) decode8(t, in, x, b, y, b * out + o, o);
+        for (; o + 4 * L <= to; o += 4 * L) for (int b = first; b < batch; b++) decode4(t, in, x, b, y, b * out + o, o);
+        for (; o < to; o += L) for (int b = first; b < batch; b++) single(t, in, x, b, y, b * out + o, o);
+    }
+
+    /** Tiles at rows o .. o + 8L times activation row xb into y[yOff, yOff + 8L): eight weight streams, one chain each. */
+    private static void decode8(short[] t, int in, float[] x, int xb, float[] y, int yOff, int o) {
         int base = at(o / L, 0, in), d1 = at(o / L + 1, 0, in) - base, d2 = at(o / L + 2, 0, in) - base, d3 = at(o / L + 3, 0, in) - base;
         int d4 = at(o / L + 4, 0, in) - base, d5 = at(o / L + 5, 0, in) - base, d6 = at(o / L + 6, 0, in) - base, d7 = at(o / L + 7, 0, in) - base;
+        int xo = xb * in;
         FloatVector a = FloatVector.zero(F), b = a, c = a, d = a, e = a, f = a, g = a, h = a;
         for (int i = 0, p = base; i < in; i++, p += STRIDE) {
-            FloatVector v = FloatVector.broadcast(F, x[i]);
+            FloatVector v = FloatVector.broadcast(F, x[xo + i]);
             a = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, a);
             b = ((FloatVector) ShortVector.fromArray(S, t, p + d1).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, b);
             c = ((FloatVector) ShortVector.fromArray(S, t, p + d2).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, c);
@@ -128,34 +142,35 @@ final class Bf16Tiles {
             g = ((FloatVector) ShortVector.fromArray(S, t, p + d6).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, g);
             h = ((FloatVector) ShortVector.fromArray(S, t, p + d7).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, h);
         }
-        a.add(FloatVector.zero(F)).intoArray(y, o + 0 * L);
-        b.add(FloatVector.zero(F)).intoArray(y, o + 1 * L);
-        c.add(FloatVector.zero(F)).intoArray(y, o + 2 * L);
-        d.add(FloatVector.zero(F)).intoArray(y, o + 3 * L);
-        e.add(FloatVector.zero(F)).intoArray(y, o + 4 * L);
-        f.add(FloatVector.zero(F)).intoArray(y, o + 5 * L);
-        g.add(FloatVector.zero(F)).intoArray(y, o + 6 * L);
-        h.add(FloatVector.zero(F)).intoArray(y, o + 7 * L);
+        a.add(FloatVector.zero(F)).intoArray(y, yOff + 0 * L);
+        b.add(FloatVector.zero(F)).intoArray(y, yOff + 1 * L);
+        c.add(FloatVector.zero(F)).intoArray(y, yOff + 2 * L);
+        d.add(FloatVector.zero(F)).intoArray(y, yOff + 3 * L);
+        e.add(FloatVector.zero(F)).intoArray(y, yOff + 4 * L);
+        f.add(FloatVector.zero(F)).intoArray(y, yOff + 5 * L);
+        g.add(FloatVector.zero(F)).intoArray(y, yOff + 6 * L);
+        h.add(FloatVector.zero(F)).intoArray(y, yOff + 7 * L);
     }
 
     /**
-     * Tiles at rows o .. o + 4L times activation row 0: half an interleaved group, one chain each (see
-     * Int8Tiles.decode4).
+     * Tiles at rows o .. o + 4L times activation row xb into y[yOff, yOff + 4L): four weight streams, one chain each
+     * (see Int8Tiles.decode4).
      */
-    private static void decode4(short[] t, int in, float[] x, float[] y, int o) {
+    private static void decode4(short[] t, int in, float[] x, int xb, float[] y, int yOff, int o) {
         int p = at(o / L, 0, in), q = at(o / L + 1, 0, in), r = at(o / L + 2, 0, in), w = at(o / L + 3, 0, in);
+        int xo = xb * in;
         FloatVector a = FloatVector.zero(F), b = a, c = a, d = a;
         for (int i = 0; i < in; i++, p += STRIDE, q += STRIDE, r += STRIDE, w += STRIDE) {
-            FloatVector v = FloatVector.broadcast(F, x[i]);
+            FloatVector v = FloatVector.broadcast(F, x[xo + i]);
             a = ((FloatVector) ShortVector.fromArray(S, t, p).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, a);
             b = ((FloatVector) ShortVector.fromArray(S, t, q).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, b);
             c = ((FloatVector) ShortVector.fromArray(S, t, r).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, c);
             d = ((FloatVector) ShortVector.fromArray(S, t, w).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(v, d);
         }
-        a.add(FloatVector.zero(F)).intoArray(y, o);
-        b.add(FloatVector.zero(F)).intoArray(y, o + L);
-        c.add(FloatVector.zero(F)).intoArray(y, o + 2 * L);
-        d.add(FloatVector.zero(F)).intoArray(y, o + 3 * L);
+        a.add(FloatVector.zero(F)).intoArray(y, yOff);
+        b.add(FloatVector.zero(F)).intoArray(y, yOff + L);
+        c.add(FloatVector.zero(F)).intoArray(y, yOff + 2 * L);
+        d.add(FloatVector.zero(F)).intoArray(y, yOff + 3 * L);
     }
 
     /** The tile at row o times activation row b into y[yOff, yOff + L): one chain over i. */

@@ -42,11 +42,15 @@ abstract sealed class GroupQuantLinear implements Linear, EmbeddingRows permits 
             }
         }
         float[] input = xs, blocks = tiled() ? SequenceBlocks.of(xs, batch, in, threads) : null; // once per call, shared by the worker threads
+        beforeRows(xs, batch);
         threads.forRows(out, rowAlign(), (from, to) -> kernel(input, blocks, batch, y, from, to));
     }
 
     /** Rows per unit of the matmul's split across threads: whole tile pairs unless the kernel's layout needs more. */
     protected int rowAlign() { return 2 * QuantKernels.L; }
+
+    /** Per-call work on x (stored column order) before the rows split across threads; the kernel reads its result. */
+    protected void beforeRows(float[] x, int batch) {}
 
     /** Whether the kernel runs the column-tile blocks (which read x as {@link SequenceBlocks}). */
     protected boolean tiled() { return true; }

@@ -40,7 +40,7 @@ final class Int8Tiles {
         int in = 4 * L, out = 3 * L;
         byte[] t = tile(new byte[out * in], out, in);
         float[] s = new float[tiles(out) * L], x = new float[9 * in], y = new float[9 * out];
-        for (int batch : new int[] {1, 2, 9}) {
+        for (int batch : new int[] {1, 2, 5, 9}) {
             matmul(t, s, null, in, out, x, SequenceBlocks.of(x, batch, in), batch, y, 0, out);
             matmul(t, s, s, in, out, x, SequenceBlocks.of(x, batch, in), batch, y, 0, out);
         }
@@ -92,42 +92,46 @@ final class Int8Tiles {
      */
     static void matmul(byte[] t, float[] s, float[] z, int in, int out, float[] x, float[] xt, int batch, float[] y, int from, int to) {
         float[] sums = z == null ? null : rowSums(x, batch, in);
-        int o = from;
-        if (batch == 1) {
-            for (; o + 8 * L <= to; o += 8 * L) decode8(t, s, z, sums, in, x, y, o);
-            for (; o + 4 * L <= to; o += 4 * L) decode4(t, s, z, sums, in, x, y, o);
-        } else {
+        int whole = to - (to - from) % L, o = from;
+        boolean three = in > Bf16Tiles.THREE_TILE_MIN_IN; // see Bf16Tiles.matmul
+        int blocked = Bf16Tiles.blockedRows(batch, three);
+        if (blocked > 0) {
             int touched = -1;
-            if (in > Bf16Tiles.THREE_TILE_MIN_IN) for (; o + 3 * L <= to; o += 3 * L) { // see Bf16Tiles.matmul
+            if (three) for (; o + 3 * L <= to; o += 3 * L) {
                 touched = ahead(t, in, o + 3 * L - 1, touched);
-                int b = 0;
-                for (; b + 8 <= batch; b += 8) block8x3(t, s, z, sums, in, out, xt, b, y, o);
-                for (; b < batch; b++) {
-                    single(t, s, z, sums, in, x, b, y, b * out + o, o);
-                    single(t, s, z, sums, in, x, b, y, b * out + o + L, o + L);
-                    single(t, s, z, sums, in, x, b, y, b * out + o + 2 * L, o + 2 * L);
-                }
+                for (int b = 0; b < blocked; b += 8) block8x3(t, s, z, sums, in, out, xt, b, y, o);
             }
             for (; o + 2 * L <= to; o += 2 * L) {
                 touched = ahead(t, in, o + 2 * L - 1, touched);
                 int b = 0;
-                for (; b + 8 <= batch; b += 8) block8x2(t, s, z, sums, in, out, xt, b, y, o);
-                for (; b + 4 <= batch; b += 4) block4x2(t, s, z, sums, in, out, x, b, y, o);
-                for (; b < batch; b++) {
-                    single(t, s, z, sums, in, x, b, y, b * out + o, o);
-                    single(t, s, z, sums, in, x, b, y, b * out + o + L, o + L);
-                }
+                for (; b + 8 <= blocked; b += 8) block8x2(t, s, z, sums, in, out, xt, b, y, o);
+                for (; b < blocked; b += 4) block4x2(t, s, z, sums, in, out, x, b, y, o);
             }
+            for (; o < whole; o += L) for (int b = 0; b < blocked; b++) single(t, s, z, sums, in, x, b, y, b * out + o, o);
         }
-        for (; o + L <= to; o += L) for (int b = 0; b < batch; b++) single(t, s, z, sums, in, x, b, y, b * out + o, o);
-        if (o < to) { // the partial last tile
+        rowTiles(t, s, z, sums, in, out, x, blocked, batch, y, from, whole);
+        if (whole < to) { // the partial last tile
             float[] p = PARTIAL.get();
             if (p.length < L) PARTIAL.set(p = new float[L]);
             for (int b = 0; b < batch; b++) {
-                single(t, s, z, sums, in, x, b, p, 0, o);
-                System.arraycopy(p, 0, y, b * out + o, to - o);
+                single(t, s, z, sums, in, x, b, p, 0, whole);
+                System.arraycopy(p, 0, y, b * out + whole, to - whole);
             }
         }
+    }
+
+    /**
+     * Activation rows [first, batch) times the whole tiles at rows [from, to): eight tiles per call, then four, then
+     * one, each its own chain (the same chain as the register blocks'), every row over a group of tiles before the
+     * next group, so the group is read from memory once. The kernels of decode (first = 0, batch = 1), of batches of
+     * 2-3 and of the sequences past the blocks; these ran one chain per call before ({@code single}), at the FMA
+     * latency: a batch of 3 took 7x as long as a batch of 1 in int8 (harness, 9728 x 896).
+     */
+    private static void rowTiles(byte[] t, float[] s, float[] z, float[] sums, int in, int out, float[] x, int first, int batch, float[] y, int from, int to) {
+        int o = from;
+        for (; o + 8 * L <= to; o += 8 * L) for (int b = first; b < batch; b++) decode8(t, s, z, sums, in, x, b, y, b * out + o, o);
+        for (; o + 4 * L <= to; o += 4 * L) for (int b = first; b < batch; b++) decode4(t, s, z, sums, in, x, b, y, b * out + o, o);
+        for (; o < to; o += L) for (int b = first; b < batch; b++) single(t, s, z, sums, in, x, b, y, b * out + o, o);
     }
 
     /** sum_i x[b*in + i] per activation row (the zero-point term), in a per-thread buffer. */
@@ -159,13 +163,17 @@ final class Int8Tiles {
         return g;
     }
 
-    /** Tiles at rows o .. o + 8L (one interleaved group: o / L a multiple of 8) times activation row 0: one chain each. */
-    private static void decode8(byte[] t, float[] s, float[] z, float[] sums, int in, float[] x, float[] y, int o) {
+    /**
+     * Tiles at rows o .. o + 8L (one interleaved group where o / L is a multiple of 8) times activation row b into
+     * y[yOff, yOff + 8L): one chain each.
+     */
+    private static void decode8(byte[] t, float[] s, float[] z, float[] sums, int in, float[] x, int xb, float[] y, int yOff, int o) {
         int base = at(o / L, 0, in), d1 = at(o / L + 1, 0, in) - base, d2 = at(o / L + 2, 0, in) - base, d3 = at(o / L + 3, 0, in) - base;
         int d4 = at(o / L + 4, 0, in) - base, d5 = at(o / L + 5, 0, in) - base, d6 = at(o / L + 6, 0, in) - base, d7 = at(o / L + 7, 0, in) - base;
+        int xo = xb * in;
         FloatVector a = FloatVector.zero(F), b = a, c = a, d = a, e = a, f = a, g = a, h = a;
         for (int i = 0, p = base; i < in; i++, p += STRIDE) {
-            FloatVector v = FloatVector.broadcast(F, x[i]);
+            FloatVector v = FloatVector.broadcast(F, x[xo + i]);
             a = ((FloatVector) ByteVector.fromArray(B, t, p).convertShape(VectorOperators.B2F, F, 0)).fma(v, a);
             b = ((FloatVector) ByteVector.fromArray(B, t, p + d1).convertShape(VectorOperators.B2F, F, 0)).fma(v, b);
             c = ((FloatVector) ByteVector.fromArray(B, t, p + d2).convertShape(VectorOperators.B2F, F, 0)).fma(v, c);
@@ -176,7 +184,7 @@ final class Int8Tiles {
             h = ((FloatVector) ByteVector.fromArray(B, t, p + d7).convertShape(VectorOperators.B2F, F, 0)).fma(v, h);
         }
         if (z != null) {
-            FloatVector m = FloatVector.broadcast(F, -sums[0]);
+            FloatVector m = FloatVector.broadcast(F, -sums[xb]);
             a = FloatVector.fromArray(F, z, o + 0 * L).fma(m, a);
             b = FloatVector.fromArray(F, z, o + 1 * L).fma(m, b);
             c = FloatVector.fromArray(F, z, o + 2 * L).fma(m, c);
@@ -186,43 +194,44 @@ final class Int8Tiles {
             g = FloatVector.fromArray(F, z, o + 6 * L).fma(m, g);
             h = FloatVector.fromArray(F, z, o + 7 * L).fma(m, h);
         }
-        a.mul(FloatVector.fromArray(F, s, o + 0 * L)).intoArray(y, o + 0 * L);
-        b.mul(FloatVector.fromArray(F, s, o + 1 * L)).intoArray(y, o + 1 * L);
-        c.mul(FloatVector.fromArray(F, s, o + 2 * L)).intoArray(y, o + 2 * L);
-        d.mul(FloatVector.fromArray(F, s, o + 3 * L)).intoArray(y, o + 3 * L);
-        e.mul(FloatVector.fromArray(F, s, o + 4 * L)).intoArray(y, o + 4 * L);
-        f.mul(FloatVector.fromArray(F, s, o + 5 * L)).intoArray(y, o + 5 * L);
-        g.mul(FloatVector.fromArray(F, s, o + 6 * L)).intoArray(y, o + 6 * L);
-        h.mul(FloatVector.fromArray(F, s, o + 7 * L)).intoArray(y, o + 7 * L);
+        a.mul(FloatVector.fromArray(F, s, o + 0 * L)).intoArray(y, yOff + 0 * L);
+        b.mul(FloatVector.fromArray(F, s, o + 1 * L)).intoArray(y, yOff + 1 * L);
+        c.mul(FloatVector.fromArray(F, s, o + 2 * L)).intoArray(y, yOff + 2 * L);
+        d.mul(FloatVector.fromArray(F, s, o + 3 * L)).intoArray(y, yOff + 3 * L);
+        e.mul(FloatVector.fromArray(F, s, o + 4 * L)).intoArray(y, yOff + 4 * L);
+        f.mul(FloatVector.fromArray(F, s, o + 5 * L)).intoArray(y, yOff + 5 * L);
+        g.mul(FloatVector.fromArray(F, s, o + 6 * L)).intoArray(y, yOff + 6 * L);
+        h.mul(FloatVector.fromArray(F, s, o + 7 * L)).intoArray(y, yOff + 7 * L);
     }
 
     /**
-     * Tiles at rows o .. o + 4L (half an interleaved group) times activation row 0: one chain each. One core's decode
+     * Tiles at rows o .. o + 4L (half an interleaved group) times activation row b into y[yOff, yOff + 4L): one chain each. One core's decode
      * is bound by how many cache-line misses it keeps in flight, not by the FMAs: on the 151936 x 896 lm_head (136
      * MB, out of cache, 1 thread) one tile at a time read 10.2 GB/s, two 13 GB/s, four 15.4 GB/s (the core's
      * streaming read rate is 16).
      */
-    private static void decode4(byte[] t, float[] s, float[] z, float[] sums, int in, float[] x, float[] y, int o) {
+    private static void decode4(byte[] t, float[] s, float[] z, float[] sums, int in, float[] x, int xb, float[] y, int yOff, int o) {
         int p = at(o / L, 0, in), q = at(o / L + 1, 0, in), r = at(o / L + 2, 0, in), w = at(o / L + 3, 0, in);
+        int xo = xb * in;
         FloatVector a = FloatVector.zero(F), b = a, c = a, d = a;
         for (int i = 0; i < in; i++, p += STRIDE, q += STRIDE, r += STRIDE, w += STRIDE) {
-            FloatVector v = FloatVector.broadcast(F, x[i]);
+            FloatVector v = FloatVector.broadcast(F, x[xo + i]);
             a = ((FloatVector) ByteVector.fromArray(B, t, p).convertShape(VectorOperators.B2F, F, 0)).fma(v, a);
             b = ((FloatVector) ByteVector.fromArray(B, t, q).convertShape(VectorOperators.B2F, F, 0)).fma(v, b);
             c = ((FloatVector) ByteVector.fromArray(B, t, r).convertShape(VectorOperators.B2F, F, 0)).fma(v, c);
             d = ((FloatVector) ByteVector.fromArray(B, t, w).convertShape(VectorOperators.B2F, F, 0)).fma(v, d);
         }
         if (z != null) {
-            FloatVector m = FloatVector.broadcast(F, -sums[0]);
+            FloatVector m = FloatVector.broadcast(F, -sums[xb]);
             a = FloatVector.fromArray(F, z, o).fma(m, a);
             b = FloatVector.fromArray(F, z, o + L).fma(m, b);
             c = FloatVector.fromArray(F, z, o + 2 * L).fma(m, c);
             d = FloatVector.fromArray(F, z, o + 3 * L).fma(m, d);
         }
-        a.mul(FloatVector.fromArray(F, s, o)).intoArray(y, o);
-        b.mul(FloatVector.fromArray(F, s, o + L)).intoArray(y, o + L);
-        c.mul(FloatVector.fromArray(F, s, o + 2 * L)).intoArray(y, o + 2 * L);
-        d.mul(FloatVector.fromArray(F, s, o + 3 * L)).intoArray(y, o + 3 * L);
+        a.mul(FloatVector.fromArray(F, s, o)).intoArray(y, yOff);
+        b.mul(FloatVector.fromArray(F, s, o + L)).intoArray(y, yOff + L);
+        c.mul(FloatVector.fromArray(F, s, o + 2 * L)).intoArray(y, yOff + 2 * L);
+        d.mul(FloatVector.fromArray(F, s, o + 3 * L)).intoArray(y, yOff + 3 * L);
     }
 
     /** The tile at row o times activation row b into y[yOff, yOff + L): one chain over i. */

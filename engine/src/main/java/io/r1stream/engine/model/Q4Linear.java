@@ -48,9 +48,18 @@ public final class Q4Linear extends GroupQuantLinear {
 
     @Override public long weightBytes() { return 4L * tiles.length + scaleBytes(); }
 
+    /** Decode's pre-scaled activations and group sums of the current call (see {@link #beforeRows}). */
+    private Q4Tiles.Decoded decoded;
+
+    /** Once per call rather than per row chunk (8 chunks at 2 threads), shared by the worker threads. */
+    @Override
+    protected void beforeRows(float[] x, int batch) {
+        decoded = Q4Tiles.decoded(x, batch, in, group, tileSz == null);
+    }
+
     @Override
     protected void kernel(float[] x, float[] xt, int batch, float[] y, int from, int to) {
-        Q4Tiles.matmul(tiles, tileScales, tileSz, group, in, out, x, xt, batch, y, from, to);
+        Q4Tiles.matmul(tiles, tileScales, tileSz, group, in, out, x, xt, batch, decoded, y, from, to);
     }
 
     @Override

@@ -15,12 +15,13 @@ import java.util.Arrays;
  * Tiles are stored in interleaved pairs, (tiles/2, in/8, 2, L), so decode, which reads a pair at a time, reads the
  * whole matrix as one contiguous stream (see {@link #at}).
  *
- * <p>Scales (and s*z for zero points) are tiled the same way, (tiles, groups, L). Decode (batch below 4) reads
- * the codes directly: nibble k is masked in place, so its float is n 16^k, and the activations are pre-scaled by
- * 16^-k (a power of two: the product is exact), which saves the shift; a group's sum gets one FMA by its scale and
- * the zero-point term is sum_g s_g z_g sum(x over g). Batches dequantize three tiles at a time (two for
- * the rest), CHUNK inputs at a time (24 KiB of float32, in L1), and run 8 sequences x 3 tiles of FMAs on that panel,
- * accumulating into y: the dequantization costs 1/batch per weight and the FMAs run at the float kernels' rate.
+ * <p>Scales (and s*z for zero points) are tiled the same way, (tiles, groups, L). Decode (batches below 8, and the
+ * sequences past a batch's whole 8-blocks) reads the codes directly: nibble k is masked in place, so its float is
+ * n 16^k, and the activations are pre-scaled by 16^-k (a power of two: the product is exact), which saves the shift;
+ * a group's sum gets one FMA by its scale and the zero-point term is sum_g s_g z_g sum(x over g). The 8-blocks
+ * dequantize three tiles at a time (two for the rest), CHUNK inputs at a time (24 KiB of float32, in L1), and run
+ * 8 sequences x 3 tiles of FMAs on that panel, accumulating into y: the dequantization costs 1/8 or less per weight
+ * and the FMAs run at the float kernels' rate.
  *
  * <p>Rows past {@code out} in the last tile hold code 0 and scale 0; a partial or single last tile is computed
  * into a scratch block and its valid rows copied, so y is never written past its (batch, out) rows.
@@ -48,7 +49,7 @@ final class Q4Tiles {
         int[] t = tile(new byte[out * in], out, in);
         int gs = in / group;
         float[] s = new float[tiles(out) * gs * L], x = new float[9 * in], y = new float[9 * out];
-        for (int batch : new int[] {1, 2, 9}) {
+        for (int batch : new int[] {1, 2, 5, 9}) {
             matmul(t, s, null, group, in, out, x, SequenceBlocks.of(x, batch, in), batch, y, 0, out);
             matmul(t, s, s, group, in, out, x, SequenceBlocks.of(x, batch, in), batch, y, 0, out);
         }
@@ -112,38 +113,64 @@ final class Q4Tiles {
      * sz = s*z tiled (null for symmetric matrices, z = 8).
      */
     static void matmul(int[] t, float[] s, float[] sz, int group, int in, int out, float[] x, float[] xt, int batch, float[] y, int from, int to) {
-        int gs = (in + group - 1) / group;
-        if (batch < 4) {
-            float[] sums = groupSums(x, batch, in, group, gs, sz == null ? MID : 1f);
-            float[] xs = scaled(x, batch, in);
-            float[] tail = tail(L);
-            // two tiles per call where two remain: one tile's loop runs ~33 instructions per 64-byte line of codes, so the
-            // out-of-order window holds too few lines in flight (12 Gweights/s from memory against 28 in cache); two
-            // tiles share the broadcasts and keep two streams going (14.4 Gweights/s). Kept to two accumulators per
-            // tile: a bigger loop made C2 compile the method with the boxed vector fallback
-            for (int o = from; o < to; ) {
-                if (o + 2 * L <= to) {
-                    for (int b = 0; b < batch; b++) decode2(t, s, sz, sums, group, gs, in, xs, b, y, b * out + o, o);
-                    o += 2 * L;
-                    continue;
-                }
-                boolean whole = o + L <= to;
-                for (int b = 0; b < batch; b++) {
-                    decode(t, s, sz, sums, group, gs, in, xs, b, whole ? y : tail, whole ? b * out + o : 0, o);
-                    if (!whole) System.arraycopy(tail, 0, y, b * out + o, to - o);
-                }
-                o += L;
-            }
-            return;
-        }
-        batched(t, s, sz, group, gs, in, out, x, xt, batch, y, from, to);
+        Decoded d = decoded(x, batch, in, group, sz == null);
+        matmul(t, s, sz, group, in, out, x, xt, batch, d, y, from, to);
     }
 
-    /** sum of x over each group, times f (8 for symmetric matrices: the zero point folded in), (batch, gs). */
-    private static float[] groupSums(float[] x, int batch, int in, int group, int gs, float f) {
+    /**
+     * As above with decode's inputs computed once per matmul by {@link #decoded} (not once per row chunk: at 2
+     * threads a call has 8 chunks). Sequences [0, batch & ~7) of a batch of 8 or more run the dequantized-panel
+     * blocks; the rest, and every sequence of a smaller batch, run decode's kernels on the codes (the blocks' one-row
+     * remainder, two chains over a panel, ran at the FMA latency: batches of 4-7 took 8x as long as a batch of 1).
+     */
+    static void matmul(int[] t, float[] s, float[] sz, int group, int in, int out, float[] x, float[] xt, int batch, Decoded d,
+                       float[] y, int from, int to) {
+        int gs = (in + group - 1) / group, first = decodedFrom(batch);
+        if (first > 0) batched(t, s, sz, group, gs, in, out, xt, first, y, from, to);
+        if (first == batch) return;
+        float[] tail = tail(L);
+        // two tiles per call where two remain: one tile's loop runs ~33 instructions per 64-byte line of codes, so the
+        // out-of-order window holds too few lines in flight (12 Gweights/s from memory against 28 in cache); two
+        // tiles share the broadcasts and keep two streams going (14.4 Gweights/s). Kept to two accumulators per
+        // tile: a bigger loop made C2 compile the method with the boxed vector fallback
+        for (int o = from; o < to; ) {
+            if (o + 2 * L <= to) {
+                for (int b = first; b < batch; b++) decode2(t, s, sz, d.sums, group, gs, in, d.xs, b, y, b * out + o, o);
+                o += 2 * L;
+                continue;
+            }
+            boolean whole = o + L <= to;
+            for (int b = first; b < batch; b++) {
+                decode(t, s, sz, d.sums, group, gs, in, d.xs, b, whole ? y : tail, whole ? b * out + o : 0, o);
+                if (!whole) System.arraycopy(tail, 0, y, b * out + o, to - o);
+            }
+            o += L;
+        }
+    }
+
+    /** The first sequence of a batch that decode's kernels take (see {@link #matmul}). */
+    static int decodedFrom(int batch) { return batch < SequenceBlocks.SEQ ? 0 : batch / SequenceBlocks.SEQ * SequenceBlocks.SEQ; }
+
+    /**
+     * Decode's inputs for sequences [decodedFrom(batch), batch), indexed by sequence: xs (batch, in) the activations
+     * pre-scaled per nibble, sums (batch, gs) the group sums of x (times 8 when symmetric: the zero point folded in).
+     * Both in buffers of the calling thread, read by the matmul's workers while it waits; null when no sequence
+     * is decoded.
+     */
+    record Decoded(float[] xs, float[] sums) {}
+
+    static Decoded decoded(float[] x, int batch, int in, int group, boolean symmetric) {
+        int first = decodedFrom(batch);
+        if (first == batch) return null;
+        int gs = (in + group - 1) / group;
+        return new Decoded(scaled(x, first, batch, in), groupSums(x, first, batch, in, group, gs, symmetric ? MID : 1f));
+    }
+
+    /** sum of x over each group, times f (8 for symmetric matrices: the zero point folded in), (batch, gs), rows [first, batch). */
+    private static float[] groupSums(float[] x, int first, int batch, int in, int group, int gs, float f) {
         float[] sums = SUMS.get();
         if (sums.length < batch * gs) SUMS.set(sums = new float[batch * gs]);
-        for (int b = 0; b < batch; b++) {
+        for (int b = first; b < batch; b++) {
             for (int g = 0; g < gs; g++) {
                 int end = Math.min((g + 1) * group, in);
                 float a = 0f;
@@ -154,11 +181,11 @@ final class Q4Tiles {
         return sums;
     }
 
-    /** x[8j + k] times 16^-k for nibbles k < 7 (nibble 7 is shifted down instead: in place it is the sign bit). */
-    private static float[] scaled(float[] x, int batch, int in) {
+    /** x[8j + k] times 16^-k for nibbles k < 7 (nibble 7 is shifted down instead: in place it is the sign bit), rows [first, batch). */
+    private static float[] scaled(float[] x, int first, int batch, int in) {
         float[] xs = SCALED.get();
         if (xs.length < batch * in) SCALED.set(xs = new float[batch * in]);
-        for (int i = 0; i < batch * in; i++) xs[i] = x[i] * NIBBLE_SCALE[i & 7]; // in % 8 == 0: i % 8 is the nibble
+        for (int i = first * in; i < batch * in; i++) xs[i] = x[i] * NIBBLE_SCALE[i & 7]; // in % 8 == 0: i % 8 is the nibble
         return xs;
     }
 
@@ -256,7 +283,7 @@ final class Q4Tiles {
      * two tiles: on AVX-512 the loads, not the FMAs, bound the two-tile block (an L1-resident kernel harness: 141 ->
      * 156 GFLOP/s). Every output is the same FMA chain in either block, so the grouping does not change results.
      */
-    private static void batched(int[] t, float[] s, float[] sz, int group, int gs, int in, int out, float[] x, float[] xt, int batch,
+    private static void batched(int[] t, float[] s, float[] sz, int group, int gs, int in, int out, float[] xt, int batch,
                                 float[] y, int from, int to) {
         float[] panel = PANEL.get();
         int tileCount = tiles(out);
@@ -266,12 +293,7 @@ final class Q4Tiles {
             for (int c0 = 0; c0 < in; c0 += CHUNK) {
                 int n = Math.min(CHUNK, in - c0);
                 for (int k = 0; k < 3; k++) dequant(t, s, sz, group, gs, in, o / L + k, c0, n, panel, k * n * L);
-                int b = 0;
-                for (; b + 8 <= batch; b += 8) block8x3(panel, n, xt, in, c0, b, y, out, o);
-                for (; b < batch; b++) {
-                    block1x2(panel, 0, n, x, in, c0, b, y, out, o);
-                    block1x1(panel, 2 * n * L, n, x, in, c0, b, y, out, o + 2 * L);
-                }
+                for (int b = 0; b < batch; b += 8) block8x3(panel, n, xt, in, c0, b, y, out, o);
             }
         }
         for (; o < to; o += 2 * L) {
@@ -284,9 +306,7 @@ final class Q4Tiles {
                 dequant(t, s, sz, group, gs, in, o / L, c0, n, panel, 0);
                 if (o / L + 1 < tileCount) dequant(t, s, sz, group, gs, in, o / L + 1, c0, n, panel, n * L);
                 else Arrays.fill(panel, n * L, 2 * n * L, 0f);
-                int b = 0;
-                for (; b + 8 <= batch; b += 8) block8x2(panel, n, xt, in, c0, b, dst, stride, off);
-                for (; b < batch; b++) block1x2(panel, 0, n, x, in, c0, b, dst, stride, off);
+                for (int b = 0; b < batch; b += 8) block8x2(panel, n, xt, in, c0, b, dst, stride, off);
             }
             if (!whole) for (int b = 0; b < batch; b++) System.arraycopy(dst, b * stride, y, b * out + o, to - o);
         }
@@ -445,31 +465,5 @@ final class Q4Tiles {
         c70.add(FloatVector.zero(F)).intoArray(y, r7);
         c71.add(FloatVector.zero(F)).intoArray(y, r7 + L);
         c72.add(FloatVector.zero(F)).intoArray(y, r7 + 2 * L);
-    }
-
-    /** One panel tile from w[pw] times activation row b added into y, the same chains as {@link #block1x2}. */
-    private static void block1x1(float[] w, int pw, int n, float[] x, int in, int c0, int b, float[] y, int stride, int off) {
-        int xo = b * in + c0, r = b * stride + off;
-        FloatVector zero = FloatVector.zero(F), a0 = zero, e0 = zero;
-        for (int i = 0; i < n; i += 2) { // n is a multiple of 8
-            a0 = FloatVector.fromArray(F, w, pw + i * L).fma(FloatVector.broadcast(F, x[xo + i]), a0);
-            e0 = FloatVector.fromArray(F, w, pw + (i + 1) * L).fma(FloatVector.broadcast(F, x[xo + i + 1]), e0);
-        }
-        a0.add(e0).add(FloatVector.fromArray(F, y, r)).intoArray(y, r);
-    }
-
-    /** The panel's two tiles from w[pw] times activation row b added into y: even and odd inputs in separate chains. */
-    private static void block1x2(float[] w, int pw, int n, float[] x, int in, int c0, int b, float[] y, int stride, int off) {
-        int p0 = pw, p1 = pw + n * L, xo = b * in + c0, r = b * stride + off;
-        FloatVector zero = FloatVector.zero(F), a0 = zero, a1 = zero, e0 = zero, e1 = zero;
-        for (int i = 0; i < n; i += 2) { // n is a multiple of 8
-            FloatVector v = FloatVector.broadcast(F, x[xo + i]), u = FloatVector.broadcast(F, x[xo + i + 1]);
-            a0 = FloatVector.fromArray(F, w, p0 + i * L).fma(v, a0);
-            a1 = FloatVector.fromArray(F, w, p1 + i * L).fma(v, a1);
-            e0 = FloatVector.fromArray(F, w, p0 + (i + 1) * L).fma(u, e0);
-            e1 = FloatVector.fromArray(F, w, p1 + (i + 1) * L).fma(u, e1);
-        }
-        a0.add(e0).add(FloatVector.fromArray(F, y, r)).intoArray(y, r);
-        a1.add(e1).add(FloatVector.fromArray(F, y, r + L)).intoArray(y, r + L);
     }
 }

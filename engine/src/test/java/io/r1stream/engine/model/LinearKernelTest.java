@@ -58,7 +58,7 @@ class LinearKernelTest {
      * blocks and single rows give the same bits (the summarization job's same output at any parallelism).
      */
     @ParameterizedTest
-    @CsvSource({"117,40,13,1", "96,33,21,2", "64,64,9,1", "197,24,11,2", "117,1040,11,2", "300,1040,19,2", "272,200,17,1"})
+    @CsvSource({"117,40,13,1", "96,33,21,2", "64,64,9,1", "197,24,11,2", "117,1040,11,2", "300,1040,19,2", "272,200,17,1", "300,48,3,2", "300,1040,7,1"})
     void bf16ResultsDoNotDependOnTheBatch(int out, int in, int batch, int threads) {
         SplittableRandom r = new SplittableRandom(out * 7L + in);
         short[] wb = new short[out * in];
