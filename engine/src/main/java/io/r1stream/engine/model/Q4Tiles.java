@@ -19,9 +19,9 @@ import java.util.Arrays;
  * sequences past a batch's whole 8-blocks) reads the codes directly: nibble k is masked in place, so its float is
  * n 16^k, and the activations are pre-scaled by 16^-k (a power of two: the product is exact), which saves the shift;
  * a group's sum gets one FMA by its scale and the zero-point term is sum_g s_g z_g sum(x over g). The 8-blocks
- * dequantize three tiles at a time (two for the rest), CHUNK inputs at a time (24 KiB of float32, in L1), and run
- * 8 sequences x 3 tiles of FMAs on that panel, accumulating into y: the dequantization costs 1/8 or less per weight
- * and the FMAs run at the float kernels' rate.
+ * dequantize a tile pair at a time, CHUNK inputs at a time (16 KiB of float32, in L1), and run 8 sequences x 2
+ * tiles of FMAs on that panel, accumulating into y: the dequantization costs 1/8 or less per weight and the FMAs
+ * run at the float kernels' rate.
  *
  * <p>Rows past {@code out} in the last tile hold code 0 and scale 0; a partial or single last tile is computed
  * into a scratch block and its valid rows copied, so y is never written past its (batch, out) rows.
@@ -30,13 +30,13 @@ final class Q4Tiles {
     static final VectorSpecies<Float> F = VectorKernels.F;
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     static final int L = F.length();
-    /** Inputs per dequantized panel: 3 tiles x 128 inputs x L floats = 24 KiB with L = 16 (L1 is 48 KiB). */
+    /** Inputs per dequantized panel: 2 tiles x 128 inputs x L floats = 16 KiB with L = 16 (L1 is 48 KiB). */
     private static final int CHUNK = 128;
     /** The zero point of symmetric matrices. */
     static final float MID = 8f;
     /** 16^-k for nibble k < 7 (the decode kernel's pre-scaled activations); nibble 7 is shifted down instead. */
     private static final float[] NIBBLE_SCALE = {1f, 0x1p-4f, 0x1p-8f, 0x1p-12f, 0x1p-16f, 0x1p-20f, 0x1p-24f, 1f};
-    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[3 * CHUNK * L]);
+    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[2 * CHUNK * L]);
     private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> SCALED = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> TAIL = ThreadLocal.withInitial(() -> new float[0]);
@@ -45,7 +45,7 @@ final class Q4Tiles {
 
     static {
         // compiled with the Vector API classes initialized (see QuantKernels' static block)
-        int in = 2 * CHUNK + 4 * L, out = 5 * L, group = 4 * L; // a 3-tile and a 2-tile group
+        int in = 2 * CHUNK + 4 * L, out = 5 * L, group = 4 * L; // two pairs and a single last tile, over 3 chunks
         int[] t = tile(new byte[out * in], out, in);
         int gs = in / group;
         float[] s = new float[tiles(out) * gs * L], x = new float[9 * in], y = new float[9 * out];
@@ -278,25 +278,17 @@ final class Q4Tiles {
     }
 
     /**
-     * Batches: per three tiles (then per pair for the rest) and CHUNK of inputs, a dequantized float32 panel and its
-     * register blocks. Three tiles x 8 sequences (24 accumulators) load 11 vectors per 24 FMAs against 10 per 16 for
-     * two tiles: on AVX-512 the loads, not the FMAs, bound the two-tile block (an L1-resident kernel harness: 141 ->
-     * 156 GFLOP/s). Every output is the same FMA chain in either block, so the grouping does not change results.
+     * The 8-sequence blocks: per tile pair and CHUNK of inputs, a dequantized float32 panel and its register blocks
+     * (8 sequences x 2 tiles, 16 accumulators). Pairs, not the float kernels' 3-tile groups: a 3-tile group straddles
+     * two of the interleaved pairs, and on matrices out of cache that cost the prefetcher its single stream (in-JVM
+     * A/B, AMD EPYC Zen 5, 1 thread: 9728 x 896 at batch 128 1.42x against 1.01x for 3-tile groups, the 151936 x 896
+     * lm_head at batch 16 1.33x against 1.01x; in cache both are level).
      */
     private static void batched(int[] t, float[] s, float[] sz, int group, int gs, int in, int out, float[] xt, int batch,
                                 float[] y, int from, int to) {
         float[] panel = PANEL.get();
         int tileCount = tiles(out);
-        int o = from;
-        for (; o + 3 * L <= to; o += 3 * L) {
-            for (int b = 0; b < batch; b++) Arrays.fill(y, b * out + o, b * out + o + 3 * L, 0f);
-            for (int c0 = 0; c0 < in; c0 += CHUNK) {
-                int n = Math.min(CHUNK, in - c0);
-                for (int k = 0; k < 3; k++) dequant(t, s, sz, group, gs, in, o / L + k, c0, n, panel, k * n * L);
-                for (int b = 0; b < batch; b += 8) block8x3(panel, n, xt, in, c0, b, y, out, o);
-            }
-        }
-        for (; o < to; o += 2 * L) {
+        for (int o = from; o < to; o += 2 * L) {
             boolean whole = o + 2 * L <= to;
             float[] dst = whole ? y : tail(batch * 2 * L);
             int stride = whole ? out : 2 * L, off = whole ? o : 0;
@@ -312,18 +304,33 @@ final class Q4Tiles {
         }
     }
 
-    /** Inputs [c0, c0 + n) of a tile as float32 s (q - z) into panel[pOff + i*L], i in [0, n); c0, n multiples of 8. */
+    /**
+     * Inputs [c0, c0 + n) of a tile as float32 s (q - z) into panel[pOff + i*L], i in [0, n); c0, n multiples of 8.
+     * As decode does, nibble k < 7 is masked in place (n 16^k, exact in float32) and its scale pre-divided by 16^k
+     * (exact: a power of two), so fma(n 16^k, s 16^-k, -s z) rounds exactly as fma(n, s, -s z) and the shift is
+     * saved; the scales are loaded once per group, not per int. A batch of 8 spent about as long dequantizing as in
+     * its FMAs (harness, 9728 x 896).
+     */
     private static void dequant(int[] t, float[] s, float[] sz, int group, int gs, int in, int tile, int c0, int n,
                                 float[] panel, int pOff) {
         int p = at(tile, c0 / 8, in), sBase = tile * gs * L;
-        for (int j = 0; j < n; j += 8, p += 2 * L) {
-            int g = (c0 + j) / group;
-            FloatVector sv = FloatVector.fromArray(F, s, sBase + g * L);
-            FloatVector nz = sz == null ? sv.mul(-MID) : FloatVector.fromArray(F, sz, sBase + g * L).neg();
-            IntVector w = IntVector.fromArray(I, t, p);
-            for (int k = 0; k < 8; k++) {
-                ((FloatVector) w.lanewise(VectorOperators.LSHR, 4 * k).and(0xf).convert(VectorOperators.I2F, 0)).fma(sv, nz)
-                        .intoArray(panel, pOff + (j + k) * L);
+        for (int j = 0; j < n; ) {
+            int g = (c0 + j) / group, end = Math.min(n, (g + 1) * group - c0);
+            FloatVector s0 = FloatVector.fromArray(F, s, sBase + g * L);
+            FloatVector nz = sz == null ? s0.mul(-MID) : FloatVector.fromArray(F, sz, sBase + g * L).neg();
+            FloatVector s1 = s0.mul(0x1p-4f), s2 = s0.mul(0x1p-8f), s3 = s0.mul(0x1p-12f);
+            FloatVector s4 = s0.mul(0x1p-16f), s5 = s0.mul(0x1p-20f), s6 = s0.mul(0x1p-24f);
+            for (; j < end; j += 8, p += 2 * L) {
+                IntVector w = IntVector.fromArray(I, t, p);
+                int q = pOff + j * L;
+                ((FloatVector) w.and(0xf).convert(VectorOperators.I2F, 0)).fma(s0, nz).intoArray(panel, q);
+                ((FloatVector) w.and(0xf0).convert(VectorOperators.I2F, 0)).fma(s1, nz).intoArray(panel, q + L);
+                ((FloatVector) w.and(0xf00).convert(VectorOperators.I2F, 0)).fma(s2, nz).intoArray(panel, q + 2 * L);
+                ((FloatVector) w.and(0xf000).convert(VectorOperators.I2F, 0)).fma(s3, nz).intoArray(panel, q + 3 * L);
+                ((FloatVector) w.and(0xf0000).convert(VectorOperators.I2F, 0)).fma(s4, nz).intoArray(panel, q + 4 * L);
+                ((FloatVector) w.and(0xf00000).convert(VectorOperators.I2F, 0)).fma(s5, nz).intoArray(panel, q + 5 * L);
+                ((FloatVector) w.and(0xf000000).convert(VectorOperators.I2F, 0)).fma(s6, nz).intoArray(panel, q + 6 * L);
+                ((FloatVector) w.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(s0, nz).intoArray(panel, q + 7 * L);
             }
         }
     }
@@ -389,81 +396,5 @@ final class Q4Tiles {
         c61.add(FloatVector.zero(F)).intoArray(y, r6 + L);
         c70.add(FloatVector.zero(F)).intoArray(y, r7);
         c71.add(FloatVector.zero(F)).intoArray(y, r7 + L);
-    }
-
-    /** Panel (3 tiles x n inputs) times activation rows b..b+7 added into y: 3 panel loads, 8 broadcasts, 24 FMAs. */
-    private static void block8x3(float[] w, int n, float[] xt, int in, int c0, int b, float[] y, int stride, int off) {
-        int p1 = n * L, p2 = 2 * n * L;
-        int x0 = b * in + 8 * c0; // SequenceBlocks layout
-        int r0 = b * stride + off, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride, r4 = r3 + stride, r5 = r4 + stride,
-                r6 = r5 + stride, r7 = r6 + stride;
-        FloatVector c00 = FloatVector.fromArray(F, y, r0), c01 = FloatVector.fromArray(F, y, r0 + L), c02 = FloatVector.fromArray(F, y, r0 + 2 * L);
-        FloatVector c10 = FloatVector.fromArray(F, y, r1), c11 = FloatVector.fromArray(F, y, r1 + L), c12 = FloatVector.fromArray(F, y, r1 + 2 * L);
-        FloatVector c20 = FloatVector.fromArray(F, y, r2), c21 = FloatVector.fromArray(F, y, r2 + L), c22 = FloatVector.fromArray(F, y, r2 + 2 * L);
-        FloatVector c30 = FloatVector.fromArray(F, y, r3), c31 = FloatVector.fromArray(F, y, r3 + L), c32 = FloatVector.fromArray(F, y, r3 + 2 * L);
-        FloatVector c40 = FloatVector.fromArray(F, y, r4), c41 = FloatVector.fromArray(F, y, r4 + L), c42 = FloatVector.fromArray(F, y, r4 + 2 * L);
-        FloatVector c50 = FloatVector.fromArray(F, y, r5), c51 = FloatVector.fromArray(F, y, r5 + L), c52 = FloatVector.fromArray(F, y, r5 + 2 * L);
-        FloatVector c60 = FloatVector.fromArray(F, y, r6), c61 = FloatVector.fromArray(F, y, r6 + L), c62 = FloatVector.fromArray(F, y, r6 + 2 * L);
-        FloatVector c70 = FloatVector.fromArray(F, y, r7), c71 = FloatVector.fromArray(F, y, r7 + L), c72 = FloatVector.fromArray(F, y, r7 + 2 * L);
-        for (int i = 0; i < n; i++) {
-            FloatVector w0 = FloatVector.fromArray(F, w, i * L), w1 = FloatVector.fromArray(F, w, p1 + i * L), w2 = FloatVector.fromArray(F, w, p2 + i * L);
-            FloatVector v = FloatVector.broadcast(F, xt[x0 + 8 * i + 0]);
-            c00 = w0.fma(v, c00);
-            c01 = w1.fma(v, c01);
-            c02 = w2.fma(v, c02);
-            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 1]);
-            c10 = w0.fma(v, c10);
-            c11 = w1.fma(v, c11);
-            c12 = w2.fma(v, c12);
-            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 2]);
-            c20 = w0.fma(v, c20);
-            c21 = w1.fma(v, c21);
-            c22 = w2.fma(v, c22);
-            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 3]);
-            c30 = w0.fma(v, c30);
-            c31 = w1.fma(v, c31);
-            c32 = w2.fma(v, c32);
-            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 4]);
-            c40 = w0.fma(v, c40);
-            c41 = w1.fma(v, c41);
-            c42 = w2.fma(v, c42);
-            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 5]);
-            c50 = w0.fma(v, c50);
-            c51 = w1.fma(v, c51);
-            c52 = w2.fma(v, c52);
-            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 6]);
-            c60 = w0.fma(v, c60);
-            c61 = w1.fma(v, c61);
-            c62 = w2.fma(v, c62);
-            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 7]);
-            c70 = w0.fma(v, c70);
-            c71 = w1.fma(v, c71);
-            c72 = w2.fma(v, c72);
-        }
-        // stores take a fresh vector, not the loop phi (see Bf16Tiles.block8x2)
-        c00.add(FloatVector.zero(F)).intoArray(y, r0);
-        c01.add(FloatVector.zero(F)).intoArray(y, r0 + L);
-        c02.add(FloatVector.zero(F)).intoArray(y, r0 + 2 * L);
-        c10.add(FloatVector.zero(F)).intoArray(y, r1);
-        c11.add(FloatVector.zero(F)).intoArray(y, r1 + L);
-        c12.add(FloatVector.zero(F)).intoArray(y, r1 + 2 * L);
-        c20.add(FloatVector.zero(F)).intoArray(y, r2);
-        c21.add(FloatVector.zero(F)).intoArray(y, r2 + L);
-        c22.add(FloatVector.zero(F)).intoArray(y, r2 + 2 * L);
-        c30.add(FloatVector.zero(F)).intoArray(y, r3);
-        c31.add(FloatVector.zero(F)).intoArray(y, r3 + L);
-        c32.add(FloatVector.zero(F)).intoArray(y, r3 + 2 * L);
-        c40.add(FloatVector.zero(F)).intoArray(y, r4);
-        c41.add(FloatVector.zero(F)).intoArray(y, r4 + L);
-        c42.add(FloatVector.zero(F)).intoArray(y, r4 + 2 * L);
-        c50.add(FloatVector.zero(F)).intoArray(y, r5);
-        c51.add(FloatVector.zero(F)).intoArray(y, r5 + L);
-        c52.add(FloatVector.zero(F)).intoArray(y, r5 + 2 * L);
-        c60.add(FloatVector.zero(F)).intoArray(y, r6);
-        c61.add(FloatVector.zero(F)).intoArray(y, r6 + L);
-        c62.add(FloatVector.zero(F)).intoArray(y, r6 + 2 * L);
-        c70.add(FloatVector.zero(F)).intoArray(y, r7);
-        c71.add(FloatVector.zero(F)).intoArray(y, r7 + L);
-        c72.add(FloatVector.zero(F)).intoArray(y, r7 + 2 * L);
     }
 }

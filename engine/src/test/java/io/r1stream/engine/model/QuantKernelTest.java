@@ -27,9 +27,9 @@ class QuantKernelTest {
             "4,9,288,32,false,false,1,2", "4,23,288,96,true,false,2,1",
             // int8 column tiles (one scale per row): zero points, partial last tile, pairs and single tiles, 8-row blocks
             "8,50,96,0,true,false,1,1", "8,37,64,0,true,true,17,2", "8,72,80,0,false,false,8,2", "8,48,64,0,true,false,11,1",
-            // q4 column tiles: 8-sequence blocks over 3-tile groups and whole tile pairs, panels across the 128-input
+            // q4 column tiles: 8-sequence blocks over whole tile pairs, panels across the 128-input
             // chunk edge, a single last tile, remainder sequences, decode over a partial tile, group = in, groups of 8;
-            // 117 rows = two 3-tile groups, then a pair with a partial tile, over 3 chunks and 3 remainder sequences
+            // 117 rows = three pairs, then a pair with a partial tile, over 3 chunks and 3 remainder sequences (decoded)
             "4,64,288,32,false,false,8,1", "4,117,392,56,true,false,11,2", "4,48,512,64,true,false,19,2", "4,35,96,96,false,true,3,1", "4,40,264,8,true,false,1,1",
             "4,40,264,8,false,false,12,1", "4,117,392,32,true,false,6,2", "8,300,1040,0,true,false,3,2", "8,197,64,0,false,false,6,1",
             // decode over several tiles at once (int8: 8 and 4), then single tiles and a partial one (117 rows)
