@@ -31,7 +31,7 @@ class QuantKernelTest {
             // chunk edge, a single last tile, remainder sequences, decode over a partial tile, group = in, groups of 8;
             // 117 rows = three pairs, then a pair with a partial tile, over 3 chunks and 3 remainder sequences (decoded)
             "4,64,288,32,false,false,8,1", "4,117,392,56,true,false,11,2", "4,48,512,64,true,false,19,2", "4,35,96,96,false,true,3,1", "4,40,264,8,true,false,1,1",
-            "4,40,264,8,false,false,12,1", "4,117,392,32,true,false,6,2", "8,300,1040,0,true,false,3,2", "8,197,64,0,false,false,6,1",
+            "4,40,264,8,false,false,12,1", "4,117,392,32,true,false,6,2", "8,300,1040,0,true,false,3,2", "8,197,64,0,false,false,6,1", "8,300,64,0,true,false,13,2",
             // decode over several tiles at once (int8: 8 and 4), then single tiles and a partial one (117 rows)
             "8,117,64,0,true,false,1,1", "8,197,64,0,true,false,1,1", "8,117,1040,0,true,false,11,2", "8,300,1040,0,true,false,19,2", "8,272,208,0,false,false,16,1", "8,117,48,0,false,false,1,2", "4,117,96,32,true,false,1,1", "4,117,64,0,false,false,2,2",
             // prefill (panel kernel): batch >= 32, partial panels, act order, 2 threads
@@ -118,7 +118,7 @@ class QuantKernelTest {
 
     /** int8 per row: a sequence's output has the same bits at batch 1 and in any batch (see LinearKernelTest). */
     @ParameterizedTest
-    @CsvSource({"117,64,13,false,1", "96,48,21,true,2", "37,32,9,true,1", "197,32,10,true,1", "117,1040,11,true,2", "300,1040,19,true,2", "272,208,17,false,1", "300,64,3,true,2", "300,1040,7,false,1"})
+    @CsvSource({"117,64,13,false,1", "96,48,21,true,2", "37,32,9,true,1", "197,32,10,true,1", "117,1040,11,true,2", "300,1040,19,true,2", "272,208,17,false,1", "300,64,3,true,2", "300,1040,7,false,1", "300,64,13,true,2", "300,272,24,false,1"})
     void int8ResultsDoNotDependOnTheBatch(int out, int in, int batch, boolean zp, int threads) {
         SplittableRandom r = new SplittableRandom(out * 13L + in);
         float[] w = new float[out * in];
