@@ -34,11 +34,15 @@ final class Q4Tiles {
     private static final int CHUNK = 128;
     /** The zero point of symmetric matrices. */
     static final float MID = 8f;
-    /** 16^-k for nibble k < 7 (the decode kernel's pre-scaled activations); nibble 7 is shifted down instead. */
-    private static final float[] NIBBLE_SCALE = {1f, 0x1p-4f, 0x1p-8f, 0x1p-12f, 0x1p-16f, 0x1p-20f, 0x1p-24f, 1f};
+    /**
+     * 16^-p for nibble k at bit 4p of its int (the decode kernel's pre-scaled activations, before the per-sequence
+     * factor): nibbles 0-4 in place, 5-7 at 2-4 of the int shifted down by 12.
+     */
+    private static final float[] NIBBLE_SCALE = {1f, 0x1p-4f, 0x1p-8f, 0x1p-12f, 0x1p-16f, 0x1p-8f, 0x1p-12f, 0x1p-16f};
     private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[2 * CHUNK * L]);
     private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> SCALED = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> UP = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> TAIL = ThreadLocal.withInitial(() -> new float[0]);
 
     private Q4Tiles() {}
@@ -135,13 +139,13 @@ final class Q4Tiles {
         // tile: a bigger loop made C2 compile the method with the boxed vector fallback
         for (int o = from; o < to; ) {
             if (o + 2 * L <= to) {
-                for (int b = first; b < batch; b++) decode2(t, s, sz, d.sums, group, gs, in, d.xs, b, y, b * out + o, o);
+                for (int b = first; b < batch; b++) decode2(t, s, sz, d.sums, group, gs, in, d.xs, d.up, b, y, b * out + o, o);
                 o += 2 * L;
                 continue;
             }
             boolean whole = o + L <= to;
             for (int b = first; b < batch; b++) {
-                decode(t, s, sz, d.sums, group, gs, in, d.xs, b, whole ? y : tail, whole ? b * out + o : 0, o);
+                decode(t, s, sz, d.sums, group, gs, in, d.xs, d.up, b, whole ? y : tail, whole ? b * out + o : 0, o);
                 if (!whole) System.arraycopy(tail, 0, y, b * out + o, to - o);
             }
             o += L;
@@ -157,13 +161,15 @@ final class Q4Tiles {
      * Both in buffers of the calling thread, read by the matmul's workers while it waits; null when no sequence
      * is decoded.
      */
-    record Decoded(float[] xs, float[] sums) {}
+    record Decoded(float[] xs, float[] sums, float[] up) {}
 
     static Decoded decoded(float[] x, int batch, int in, int group, boolean symmetric) {
         int first = decodedFrom(batch);
         if (first == batch) return null;
         int gs = (in + group - 1) / group;
-        return new Decoded(scaled(x, first, batch, in), groupSums(x, first, batch, in, group, gs, symmetric ? MID : 1f));
+        float[] up = UP.get();
+        if (up.length < batch) UP.set(up = new float[batch]);
+        return new Decoded(scaled(x, first, batch, in, up), groupSums(x, first, batch, in, group, gs, symmetric ? MID : 1f), up);
     }
 
     /** sum of x over each group, times f (8 for symmetric matrices: the zero point folded in), (batch, gs), rows [first, batch). */
@@ -181,11 +187,26 @@ final class Q4Tiles {
         return sums;
     }
 
-    /** x[8j + k] times 16^-k for nibbles k < 7 (nibble 7 is shifted down instead: in place it is the sign bit), rows [first, batch). */
-    private static float[] scaled(float[] x, int first, int batch, int in) {
+    /**
+     * Decode's activations, rows [first, batch): x[8j + k] times 2^(149 - c) 16^-p(k), where p(k) is nibble k's place
+     * in the int the kernel masks it in (see {@link #NIBBLE_SCALE}) and up[b] = 2^c. A masked nibble n at bit 4p,
+     * read as float bits, is the subnormal n 2^(4p - 149): exact, with no conversion instruction. Its product with
+     * the scaled x is n x 2^-c, exact before rounding, so every sum is 2^-c times the one from converted nibbles
+     * and the same bits once multiplied by up. c = max(22, 25 + exponent of max |x|) keeps the scaled x finite (below
+     * 2^125) and the products normal down to 2^-100 of the largest |x|.
+     */
+    private static float[] scaled(float[] x, int first, int batch, int in, float[] up) {
         float[] xs = SCALED.get();
         if (xs.length < batch * in) SCALED.set(xs = new float[batch * in]);
-        for (int i = first * in; i < batch * in; i++) xs[i] = x[i] * NIBBLE_SCALE[i & 7]; // in % 8 == 0: i % 8 is the nibble
+        for (int b = first; b < batch; b++) {
+            float max = 0f;
+            for (int i = b * in; i < (b + 1) * in; i++) max = Math.max(max, Math.abs(x[i]));
+            int c = Math.min(127, Math.max(22, 25 + Math.getExponent(max)));
+            up[b] = Math.scalb(1f, c);
+            float f0 = Math.scalb(1f, 149 - c);
+            // in % 8 == 0: i % 8 is the nibble; f0 times a power of two is exact, so is x times it
+            for (int i = b * in; i < (b + 1) * in; i++) xs[i] = x[i] * (f0 * NIBBLE_SCALE[i & 7]);
+        }
         return xs;
     }
 
@@ -199,7 +220,7 @@ final class Q4Tiles {
      * The tile at row o times (pre-scaled) activation row b into y[yOff, yOff + L): 4 chains per group, then
      * acc += s_g * group sum; minus sum_g sz_g sum(x over g) at the end.
      */
-    private static void decode(int[] t, float[] s, float[] sz, float[] sums, int group, int gs, int in, float[] xs, int b,
+    private static void decode(int[] t, float[] s, float[] sz, float[] sums, int group, int gs, int in, float[] xs, float[] up, int b,
                                float[] y, int yOff, int o) {
         int p = at(o / L, 0, in), sBase = (o / L) * gs * L, xo = b * in, so = b * gs;
         FloatVector zero = FloatVector.zero(F), acc = zero, zacc = zero;
@@ -208,21 +229,22 @@ final class Q4Tiles {
             int end = Math.min(i + group, in);
             FloatVector p0 = zero, p1 = zero, p2 = zero, p3 = zero;
             for (; i < end; i += 8, p += 2 * L) {
-                IntVector w = IntVector.fromArray(I, t, p);
-                p0 = ((FloatVector) w.and(0xf).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i]), p0);
-                p1 = ((FloatVector) w.and(0xf0).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 1]), p1);
-                p2 = ((FloatVector) w.and(0xf00).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 2]), p2);
-                p3 = ((FloatVector) w.and(0xf000).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 3]), p3);
-                p0 = ((FloatVector) w.and(0xf0000).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 4]), p0);
-                p1 = ((FloatVector) w.and(0xf00000).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 5]), p1);
-                p2 = ((FloatVector) w.and(0xf000000).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 6]), p2);
-                p3 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 7]), p3);
+                IntVector w = IntVector.fromArray(I, t, p), w2 = w.lanewise(VectorOperators.LSHR, 12);
+                p0 = ((FloatVector) w.and(0xf).reinterpretAsFloats()).fma(FloatVector.broadcast(F, xs[xo + i]), p0);
+                p1 = ((FloatVector) w.and(0xf0).reinterpretAsFloats()).fma(FloatVector.broadcast(F, xs[xo + i + 1]), p1);
+                p2 = ((FloatVector) w.and(0xf00).reinterpretAsFloats()).fma(FloatVector.broadcast(F, xs[xo + i + 2]), p2);
+                p3 = ((FloatVector) w.and(0xf000).reinterpretAsFloats()).fma(FloatVector.broadcast(F, xs[xo + i + 3]), p3);
+                p0 = ((FloatVector) w.and(0xf0000).reinterpretAsFloats()).fma(FloatVector.broadcast(F, xs[xo + i + 4]), p0);
+                p1 = ((FloatVector) w2.and(0xf00).reinterpretAsFloats()).fma(FloatVector.broadcast(F, xs[xo + i + 5]), p1);
+                p2 = ((FloatVector) w2.and(0xf000).reinterpretAsFloats()).fma(FloatVector.broadcast(F, xs[xo + i + 6]), p2);
+                p3 = ((FloatVector) w2.and(0xf0000).reinterpretAsFloats()).fma(FloatVector.broadcast(F, xs[xo + i + 7]), p3);
             }
             FloatVector sv = FloatVector.fromArray(F, s, sBase + g * L);
             acc = p0.add(p1).add(p2.add(p3)).fma(sv, acc);
             zacc = (sz == null ? sv : FloatVector.fromArray(F, sz, sBase + g * L)).fma(FloatVector.broadcast(F, sums[so + g]), zacc);
         }
-        acc.sub(zacc).intoArray(y, yOff);
+        FloatVector upv = FloatVector.broadcast(F, up[b]);
+        acc.mul(upv).sub(zacc).intoArray(y, yOff);
     }
 
     /**
@@ -230,7 +252,7 @@ final class Q4Tiles {
      * broadcast feeds both tiles, two chains per tile and group. o / L is even: the two tiles are one interleaved
      * pair, read as one stream.
      */
-    private static void decode2(int[] t, float[] s, float[] sz, float[] sums, int group, int gs, int in, float[] xs, int b,
+    private static void decode2(int[] t, float[] s, float[] sz, float[] sums, int group, int gs, int in, float[] xs, float[] up, int b,
                                 float[] y, int yOff, int o) {
         int p = at(o / L, 0, in), q = p + L, sBase = (o / L) * gs * L, sNext = sBase + gs * L;
         int xo = b * in, so = b * gs;
@@ -241,30 +263,31 @@ final class Q4Tiles {
             FloatVector p0 = zero, p1 = zero, q0 = zero, q1 = zero;
             for (; i < end; i += 8, p += 2 * L, q += 2 * L) {
                 IntVector w = IntVector.fromArray(I, t, p), u = IntVector.fromArray(I, t, q);
+                IntVector w2 = w.lanewise(VectorOperators.LSHR, 12), u2 = u.lanewise(VectorOperators.LSHR, 12);
                 FloatVector v = FloatVector.broadcast(F, xs[xo + i]);
-                p0 = ((FloatVector) w.and(0xf).convert(VectorOperators.I2F, 0)).fma(v, p0);
-                q0 = ((FloatVector) u.and(0xf).convert(VectorOperators.I2F, 0)).fma(v, q0);
+                p0 = ((FloatVector) w.and(0xf).reinterpretAsFloats()).fma(v, p0);
+                q0 = ((FloatVector) u.and(0xf).reinterpretAsFloats()).fma(v, q0);
                 v = FloatVector.broadcast(F, xs[xo + i + 1]);
-                p1 = ((FloatVector) w.and(0xf0).convert(VectorOperators.I2F, 0)).fma(v, p1);
-                q1 = ((FloatVector) u.and(0xf0).convert(VectorOperators.I2F, 0)).fma(v, q1);
+                p1 = ((FloatVector) w.and(0xf0).reinterpretAsFloats()).fma(v, p1);
+                q1 = ((FloatVector) u.and(0xf0).reinterpretAsFloats()).fma(v, q1);
                 v = FloatVector.broadcast(F, xs[xo + i + 2]);
-                p0 = ((FloatVector) w.and(0xf00).convert(VectorOperators.I2F, 0)).fma(v, p0);
-                q0 = ((FloatVector) u.and(0xf00).convert(VectorOperators.I2F, 0)).fma(v, q0);
+                p0 = ((FloatVector) w.and(0xf00).reinterpretAsFloats()).fma(v, p0);
+                q0 = ((FloatVector) u.and(0xf00).reinterpretAsFloats()).fma(v, q0);
                 v = FloatVector.broadcast(F, xs[xo + i + 3]);
-                p1 = ((FloatVector) w.and(0xf000).convert(VectorOperators.I2F, 0)).fma(v, p1);
-                q1 = ((FloatVector) u.and(0xf000).convert(VectorOperators.I2F, 0)).fma(v, q1);
+                p1 = ((FloatVector) w.and(0xf000).reinterpretAsFloats()).fma(v, p1);
+                q1 = ((FloatVector) u.and(0xf000).reinterpretAsFloats()).fma(v, q1);
                 v = FloatVector.broadcast(F, xs[xo + i + 4]);
-                p0 = ((FloatVector) w.and(0xf0000).convert(VectorOperators.I2F, 0)).fma(v, p0);
-                q0 = ((FloatVector) u.and(0xf0000).convert(VectorOperators.I2F, 0)).fma(v, q0);
+                p0 = ((FloatVector) w.and(0xf0000).reinterpretAsFloats()).fma(v, p0);
+                q0 = ((FloatVector) u.and(0xf0000).reinterpretAsFloats()).fma(v, q0);
                 v = FloatVector.broadcast(F, xs[xo + i + 5]);
-                p1 = ((FloatVector) w.and(0xf00000).convert(VectorOperators.I2F, 0)).fma(v, p1);
-                q1 = ((FloatVector) u.and(0xf00000).convert(VectorOperators.I2F, 0)).fma(v, q1);
+                p1 = ((FloatVector) w2.and(0xf00).reinterpretAsFloats()).fma(v, p1);
+                q1 = ((FloatVector) u2.and(0xf00).reinterpretAsFloats()).fma(v, q1);
                 v = FloatVector.broadcast(F, xs[xo + i + 6]);
-                p0 = ((FloatVector) w.and(0xf000000).convert(VectorOperators.I2F, 0)).fma(v, p0);
-                q0 = ((FloatVector) u.and(0xf000000).convert(VectorOperators.I2F, 0)).fma(v, q0);
+                p0 = ((FloatVector) w2.and(0xf000).reinterpretAsFloats()).fma(v, p0);
+                q0 = ((FloatVector) u2.and(0xf000).reinterpretAsFloats()).fma(v, q0);
                 v = FloatVector.broadcast(F, xs[xo + i + 7]);
-                p1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(v, p1);
-                q1 = ((FloatVector) u.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(v, q1);
+                p1 = ((FloatVector) w2.and(0xf0000).reinterpretAsFloats()).fma(v, p1);
+                q1 = ((FloatVector) u2.and(0xf0000).reinterpretAsFloats()).fma(v, q1);
             }
             FloatVector sv = FloatVector.fromArray(F, s, sBase + g * L), sv2 = FloatVector.fromArray(F, s, sNext + g * L);
             FloatVector sum = FloatVector.broadcast(F, sums[so + g]);
@@ -273,8 +296,9 @@ final class Q4Tiles {
             zacc = (sz == null ? sv : FloatVector.fromArray(F, sz, sBase + g * L)).fma(sum, zacc);
             zacc2 = (sz == null ? sv2 : FloatVector.fromArray(F, sz, sNext + g * L)).fma(sum, zacc2);
         }
-        acc.sub(zacc).intoArray(y, yOff);
-        acc2.sub(zacc2).intoArray(y, yOff + L);
+        FloatVector upv = FloatVector.broadcast(F, up[b]);
+        acc.mul(upv).sub(zacc).intoArray(y, yOff);
+        acc2.mul(upv).sub(zacc2).intoArray(y, yOff + L);
     }
 
     /**

@@ -67,6 +67,45 @@ class QuantKernelTest {
         }
     }
 
+    /**
+     * q4 decode reads nibbles as subnormal floats against activations scaled per sequence by a power of two chosen
+     * from max |x|: sequences of zeros, of tiny and of large activations (and one large outlier among small ones)
+     * in one batch still match the plain loop to float32 rounding, relative to each sequence's own magnitude. The
+     * magnitude counts s z |x| as well: decode sums s q x and s z x apart and subtracts (the zero-point term), so an
+     * outlier on a weight at its zero point costs float32 rounding of s z |x|, not of s (q - z) x = 0.
+     */
+    @ParameterizedTest
+    @CsvSource({"true,1", "false,2"})
+    void q4DecodeHoldsAtAnyActivationScale(boolean zp, int threads) {
+        int out = 80, in = 96, batch = 5;
+        SplittableRandom r = new SplittableRandom(7);
+        float[] w = new float[out * in];
+        for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+        QuantizedMatrix m = WeightQuantizer.quantize(w, out, in, 4, 32, zp);
+        float[] dense = m.dequantize();
+        float[] scale = {0f, 1e-30f, 1e-3f, 3e4f, 1f};
+        float[] x = new float[batch * in];
+        for (int b = 0; b < batch; b++) for (int i = 0; i < in; i++) x[b * in + i] = (float) r.nextGaussian() * scale[b];
+        x[4 * in + 17] = 6e4f; // an outlier sets the scale of the whole row
+        try (MatmulThreads t = new MatmulThreads(threads)) {
+            Linear lin = WeightQuantizer.linear(m, t);
+            float[] y = new float[batch * out];
+            lin.apply(x, batch, y);
+            for (int b = 0; b < batch; b++) {
+                for (int o = 0; o < out; o++) {
+                    double ref = 0, mag = 0;
+                    for (int i = 0; i < in; i++) {
+                        ref += (double) dense[o * in + i] * x[b * in + i];
+                        double sz = (double) m.scales()[o * m.groups() + i / m.group()] * m.zero(o, i / m.group());
+                        mag += (Math.abs((double) dense[o * in + i]) + Math.abs(sz)) * Math.abs(x[b * in + i]);
+                    }
+                    assertThat(Float.isFinite(y[b * out + o])).as("b=%d o=%d finite", b, o).isTrue();
+                    assertThat((double) y[b * out + o]).as("b=%d o=%d", b, o).isCloseTo(ref, offset(1e-5 * mag));
+                }
+            }
+        }
+    }
+
     @Test
     void quantizationErrorIsWithinHalfAStep() {
         SplittableRandom r = new SplittableRandom(7);
