@@ -58,6 +58,19 @@ class QuantCliTest {
     }
 
     @Test
+    void benchKernelsPrintsOneRowPerFormatShapeAndBatch() {
+        CliTest.Run r = run("bench", "kernels", "--formats", "bf16,q4", "--shapes", "64x96,40x32", "--batch", "1,9", "--rounds", "1",
+                "--resident-mib", "1");
+        assertThat(r.exit()).as(r.err()).isZero();
+        java.util.List<String> rows = r.out().lines().filter(l -> l.matches("(bf16|q4) \\| \\d+x\\d+ \\| \\d+ \\| .*")).toList();
+        assertThat(rows).hasSize(8);
+        for (String row : rows) assertThat(Double.parseDouble(row.split(" \\| ")[5])).as(row).isPositive();
+        assertThat(rows.get(0)).startsWith("bf16 | 64x96 | 1 | ");
+        assertThat(run("bench", "kernels", "--shapes", "64x").err()).contains("--shapes entry '64x' must be OUTxIN");
+        assertThat(run("bench", "kernels", "--formats", "q5").err()).contains("weight format 'q5' is not one of");
+    }
+
+    @Test
     void badFormatsSayWhatToUse() {
         assertThat(run("generate", "--model", model.toString(), "--prompt", "x", "--weight-format", "q5").err())
                 .contains("weight format 'q5' is not one of f32, bf16, int8, q4");
