@@ -81,7 +81,7 @@ final class Bf16Tiles {
         boolean three = in > THREE_TILE_MIN_IN;
         int blocked = blockedRows(batch, three);
         if (blocked > 0) {
-            if (three) for (; o + 3 * L <= to; o += 3 * L) {
+            if (three && blocked >= 8) for (; o + 3 * L <= to; o += 3 * L) {
                 for (int b = 0; b < blocked; b += 8) block8x3(t, in, out, xt, b, y, o);
             }
             for (; o + 2 * L <= to; o += 2 * L) {
@@ -103,12 +103,14 @@ final class Bf16Tiles {
     }
 
     /**
-     * Sequences [0, n) of a batch that the register blocks take (8 x 3 tiles where {@code three}, else 8 x 2 and
-     * 4 x 2); the rest run decode's kernels per sequence ({@link #rowTiles}). Shared by the int8 tiles.
+     * Sequences [0, n) of a batch that the register blocks take: whole 8-blocks over 3 tiles where {@code three} and
+     * the batch has one, else 8 x 2 and 4 x 2 blocks (a batch of 4-7 with in > 1024 takes 4 x 2: decode's kernels
+     * per sequence ran 896 x 4864 at batch 4 at 42-57 GFLOP/s); the rest run decode's kernels per sequence
+     * ({@link #rowTiles}). Shared by the int8 tiles.
      */
     static int blockedRows(int batch, boolean three) {
         if (batch < 4) return 0;
-        return three ? batch & ~7 : batch & ~3;
+        return three && batch >= 8 ? batch & ~7 : batch & ~3;
     }
 
     /**

@@ -102,7 +102,7 @@ final class Int8Tiles {
         int blocked = Bf16Tiles.blockedRows(batch, three);
         if (blocked > 0) {
             int touched = -1;
-            if (three) for (; o + 3 * L <= to; o += 3 * L) {
+            if (three && blocked >= 8) for (; o + 3 * L <= to; o += 3 * L) {
                 touched = ahead(t, in, o + 3 * L - 1, touched);
                 for (int b = 0; b < blocked; b += 8) block8x3(t, s, z, sums, in, out, xt, b, y, o);
             }
