@@ -16,9 +16,10 @@ import java.util.Arrays;
  * whole matrix as one contiguous stream (see {@link #at}).
  *
  * <p>Scales (and s*z for zero points) are tiled the same way, (tiles, groups, L). Decode (batches below 8, and the
- * sequences past a batch's whole 8-blocks) reads the codes directly: nibble k is masked in place, so its float is
- * n 16^k, and the activations are pre-scaled by 16^-k (a power of two: the product is exact), which saves the shift;
- * a group's sum gets one FMA by its scale and the zero-point term is sum_g s_g z_g sum(x over g). The 8-blocks
+ * sequences past a batch's whole 8-blocks) reads the codes directly: a nibble masked in place is read as the bits
+ * of a subnormal float, exact, against activations pre-scaled to match (see {@link #scaled}), so it needs neither a
+ * shift nor a conversion; a group's sum gets one FMA by its scale and the zero-point term is
+ * sum_g s_g z_g sum(x over g). The 8-blocks
  * dequantize a tile pair at a time, CHUNK inputs at a time (16 KiB of float32, in L1), and run 8 sequences x 2
  * tiles of FMAs on that panel, accumulating into y: the dequantization costs 1/8 or less per weight and the FMAs
  * run at the float kernels' rate.
@@ -133,10 +134,10 @@ final class Q4Tiles {
         if (first > 0) batched(t, s, sz, group, gs, in, out, xt, first, y, from, to);
         if (first == batch) return;
         float[] tail = tail(L);
-        // two tiles per call where two remain: one tile's loop runs ~33 instructions per 64-byte line of codes, so the
-        // out-of-order window holds too few lines in flight (12 Gweights/s from memory against 28 in cache); two
-        // tiles share the broadcasts and keep two streams going (14.4 Gweights/s). Kept to two accumulators per
-        // tile: a bigger loop made C2 compile the method with the boxed vector fallback
+        // two tiles per call where two remain: with converted nibbles one tile's loop ran ~33 instructions per 64-byte
+        // line of codes, so the out-of-order window held too few lines in flight (12 Gweights/s from memory against 28
+        // in cache on the Xeon); two tiles share the broadcasts and keep two streams going (14.4). Kept to two
+        // accumulators per tile: a bigger loop made C2 compile the method with the boxed vector fallback
         for (int o = from; o < to; ) {
             if (o + 2 * L <= to) {
                 for (int b = first; b < batch; b++) decode2(t, s, sz, d.sums, group, gs, in, d.xs, d.up, b, y, b * out + o, o);
@@ -157,9 +158,9 @@ final class Q4Tiles {
 
     /**
      * Decode's inputs for sequences [decodedFrom(batch), batch), indexed by sequence: xs (batch, in) the activations
-     * pre-scaled per nibble, sums (batch, gs) the group sums of x (times 8 when symmetric: the zero point folded in).
-     * Both in buffers of the calling thread, read by the matmul's workers while it waits; null when no sequence
-     * is decoded.
+     * pre-scaled per nibble, sums (batch, gs) the group sums of x (times 8 when symmetric: the zero point folded in),
+     * up (batch) the factor 2^c that undoes xs' per-sequence scale. All in buffers of the calling thread, read by the
+     * matmul's workers while it waits; null when no sequence is decoded.
      */
     record Decoded(float[] xs, float[] sums, float[] up) {}
 
