@@ -49,9 +49,17 @@ public final class Int8Linear extends GroupQuantLinear {
 
     @Override public long weightBytes() { return (long) in * out + scaleBytes(); }
 
+    /** The zero-point sums of the current call, once per call rather than per row chunk (tiled, with zero points). */
+    private float[] sums;
+
+    @Override
+    protected void beforeRows(float[] x, int batch) {
+        sums = tiled && tileZeros != null ? Int8Tiles.rowSums(x, batch, in) : null;
+    }
+
     @Override
     protected void kernel(float[] x, float[] xt, int batch, float[] y, int from, int to) {
-        if (tiled) Int8Tiles.matmul(q, tileScales, tileZeros, in, out, x, xt, batch, y, from, to);
+        if (tiled) Int8Tiles.matmul(q, tileScales, tileZeros, in, out, x, xt, batch, sums, y, from, to);
         else QuantKernels.matmulInt8(q, scales, zeros, group, in, out, x, batch, y, from, to);
     }
 

@@ -96,7 +96,12 @@ final class Int8Tiles {
      * so a sequence's result does not depend on the batch it shares a step with.
      */
     static void matmul(byte[] t, float[] s, float[] z, int in, int out, float[] x, float[] xt, int batch, float[] y, int from, int to) {
-        float[] sums = z == null ? null : rowSums(x, batch, in);
+        matmul(t, s, z, in, out, x, xt, batch, z == null ? null : rowSums(x, batch, in), y, from, to);
+    }
+
+    /** As above with the zero-point sums ({@link #rowSums}, null when z is) computed once per matmul by the caller. */
+    static void matmul(byte[] t, float[] s, float[] z, int in, int out, float[] x, float[] xt, int batch, float[] sums, float[] y,
+                       int from, int to) {
         int whole = to - (to - from) % L, o = from;
         boolean three = in > Bf16Tiles.THREE_TILE_MIN_IN; // see Bf16Tiles.matmul
         int blocked = Bf16Tiles.blockedRows(batch, three);
@@ -248,8 +253,11 @@ final class Int8Tiles {
         }
     }
 
-    /** sum_i x[b*in + i] per activation row (the zero-point term), in a per-thread buffer. */
-    private static float[] rowSums(float[] x, int batch, int in) {
+    /**
+     * sum_i x[b*in + i] per activation row (the zero-point term), in a buffer of the calling thread (the matmul's
+     * workers read it while the caller waits).
+     */
+    static float[] rowSums(float[] x, int batch, int in) {
         float[] sums = SUMS.get();
         if (sums.length < batch) SUMS.set(sums = new float[batch]);
         for (int b = 0; b < batch; b++) {
