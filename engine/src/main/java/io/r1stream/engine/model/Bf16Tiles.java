@@ -76,8 +76,9 @@ final class Bf16Tiles {
     static void matmul(short[] t, int in, int out, float[] x, float[] xt, int batch, float[] y, int from, int to) {
         int whole = to - (to - from) % L, o = from;
         // 3-tile groups only where an 8-sequence block of activations (8 x in floats) overflows L1's 48 KiB share:
-        // there they cut its reloads from L2 per FMA by a third (896 x 4864 at batch 128: 86 -> 118 GFLOP/s bf16,
-        // 87 -> 131 int8); with in = 896 the 2-tile block is as fast or faster (bf16 117 vs 123)
+        // there they cut its reloads from L2 per FMA by a third (896 x 4864 at batch 128: 86 -> 118 GFLOP/s bf16);
+        // with in = 896 the 2-tile block is as fast or faster (bf16 117 vs 123). int8 runs whole groups in chunks
+        // instead (Int8Tiles.matmul)
         boolean three = in > THREE_TILE_MIN_IN;
         int blocked = blockedRows(batch, three);
         if (blocked > 0) {

@@ -103,23 +103,21 @@ final class Int8Tiles {
     static void matmul(byte[] t, float[] s, float[] z, int in, int out, float[] x, float[] xt, int batch, float[] sums, float[] y,
                        int from, int to) {
         int whole = to - (to - from) % L, o = from;
-        boolean three = in > Bf16Tiles.THREE_TILE_MIN_IN; // see Bf16Tiles.matmul
-        int blocked = Bf16Tiles.blockedRows(batch, three);
+        // whole groups at every in: the 3-tile blocks bf16 runs for in > 1024 (Bf16Tiles.matmul) straddle the
+        // interleaved groups, and the group-at-a-time chunks already keep the activations in L1 (896 x 4864, harness
+        // bench kernels, alternating: batch 8 90-111 -> 130-142 GFLOP/s at 1 thread, 112-118 -> 170-174 at 2)
+        int blocked = Bf16Tiles.blockedRows(batch, false);
         if (blocked > 0) {
             int touched = -1;
-            if (three && blocked >= 8) for (; o + 3 * L <= to; o += 3 * L) {
-                touched = ahead(t, in, o + 3 * L - 1, touched);
-                for (int b = 0; b < blocked; b += 8) block8x3(t, s, z, sums, in, out, xt, b, y, o);
-            }
-            if (!three && blocked >= 8) for (; o + GROUP * L <= to; o += GROUP * L) {
-                touched = ahead(t, in, o + GROUP * L - 1, touched);
+            if (blocked >= 8) for (; o + GROUP * L <= to; o += GROUP * L) {
+                touched = ahead(t, in, o + GROUP * L - 1, to, touched);
                 groupBlocks(t, s, z, sums, in, out, xt, blocked & ~7, y, o);
                 for (int b = blocked & ~7; b < blocked; b += 4) {
                     for (int k = 0; k < GROUP; k += 2) block4x2(t, s, z, sums, in, out, x, b, y, o + k * L);
                 }
             }
             for (; o + 2 * L <= to; o += 2 * L) {
-                touched = ahead(t, in, o + 2 * L - 1, touched);
+                touched = ahead(t, in, o + 2 * L - 1, to, touched);
                 int b = 0;
                 for (; b + 8 <= blocked; b += 8) pair8(t, s, z, sums, in, out, xt, b, y, o);
                 for (; b < blocked; b += 4) block4x2(t, s, z, sums, in, out, x, b, y, o);
@@ -272,13 +270,16 @@ final class Int8Tiles {
 
     /**
      * Batches: when a block's last row enters a new interleaved group, one load per 64-byte line of the next group,
-     * so its lines are requested in a burst and sit in L2 when the blocks reach them (a 2- or 3-tile block reads a
+     * so its lines are requested in a burst and sit in L2 when the blocks reach them (a 2-tile block reads a
      * group strided, which the hardware prefetcher follows badly: batch 16 on 9728 x 896 90 -> 151 GFLOP/s, the
-     * tile-after-tile layout 174). Returns the group now touched ahead.
+     * tile-after-tile layout 174). Only a group below {@code end}, the call's last row: past it the group is
+     * another row chunk's, at 2 threads usually another core's, and touching it here fetched 622 KB for nothing
+     * per chunk of the 896-row down_proj (bench kernels 896 x 4864 at 2 threads, batch 8: 110-114 -> 126-132 GFLOP/s).
+     * Returns the group now touched ahead.
      */
-    private static int ahead(byte[] t, int in, int row, int touched) {
+    private static int ahead(byte[] t, int in, int row, int end, int touched) {
         int g = row / STRIDE + 1;
-        if (g <= touched) return touched;
+        if (g <= touched || (long) g * STRIDE >= end) return touched;
         int from = g * in * STRIDE, to = Math.min(t.length, from + in * STRIDE), a = 0;
         for (int k = from; k < to; k += 64) a += t[k];
         sink += a;
@@ -411,118 +412,5 @@ final class Int8Tiles {
         r += out;
         c30.mul(s0).intoArray(y, r);
         c31.mul(s1).intoArray(y, r + L);
-    }
-
-
-    /** Tiles at rows o, o + L and o + 2L times activation rows b..b+7, as {@link Bf16Tiles} blocks them (24 FMAs per 11 loads). */
-    private static void block8x3(byte[] t, float[] s, float[] z, float[] sums, int in, int out, float[] xt, int b, float[] y, int o) {
-        int p0 = at(o / L, 0, in), p1 = at(o / L + 1, 0, in), p2 = at(o / L + 2, 0, in);
-        int x0 = b * in; // SequenceBlocks layout
-        FloatVector zero = FloatVector.zero(F);
-        FloatVector c00 = zero, c01 = zero, c02 = zero;
-        FloatVector c10 = zero, c11 = zero, c12 = zero;
-        FloatVector c20 = zero, c21 = zero, c22 = zero;
-        FloatVector c30 = zero, c31 = zero, c32 = zero;
-        FloatVector c40 = zero, c41 = zero, c42 = zero;
-        FloatVector c50 = zero, c51 = zero, c52 = zero;
-        FloatVector c60 = zero, c61 = zero, c62 = zero;
-        FloatVector c70 = zero, c71 = zero, c72 = zero;
-        for (int i = 0; i < in; i++) {
-            FloatVector w0 = (FloatVector) ByteVector.fromArray(B, t, p0 + i * STRIDE).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector w1 = (FloatVector) ByteVector.fromArray(B, t, p1 + i * STRIDE).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector w2 = (FloatVector) ByteVector.fromArray(B, t, p2 + i * STRIDE).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector v = FloatVector.broadcast(F, xt[x0 + 8 * i + 0]);
-            c00 = w0.fma(v, c00);
-            c01 = w1.fma(v, c01);
-            c02 = w2.fma(v, c02);
-            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 1]);
-            c10 = w0.fma(v, c10);
-            c11 = w1.fma(v, c11);
-            c12 = w2.fma(v, c12);
-            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 2]);
-            c20 = w0.fma(v, c20);
-            c21 = w1.fma(v, c21);
-            c22 = w2.fma(v, c22);
-            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 3]);
-            c30 = w0.fma(v, c30);
-            c31 = w1.fma(v, c31);
-            c32 = w2.fma(v, c32);
-            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 4]);
-            c40 = w0.fma(v, c40);
-            c41 = w1.fma(v, c41);
-            c42 = w2.fma(v, c42);
-            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 5]);
-            c50 = w0.fma(v, c50);
-            c51 = w1.fma(v, c51);
-            c52 = w2.fma(v, c52);
-            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 6]);
-            c60 = w0.fma(v, c60);
-            c61 = w1.fma(v, c61);
-            c62 = w2.fma(v, c62);
-            v = FloatVector.broadcast(F, xt[x0 + 8 * i + 7]);
-            c70 = w0.fma(v, c70);
-            c71 = w1.fma(v, c71);
-            c72 = w2.fma(v, c72);
-        }
-        if (z != null) { // subtract z_o * sum(x_b) per row
-            FloatVector z0 = FloatVector.fromArray(F, z, o), z1 = FloatVector.fromArray(F, z, o + L), z2 = FloatVector.fromArray(F, z, o + 2 * L);
-            c00 = z0.fma(FloatVector.broadcast(F, -sums[b + 0]), c00);
-            c01 = z1.fma(FloatVector.broadcast(F, -sums[b + 0]), c01);
-            c02 = z2.fma(FloatVector.broadcast(F, -sums[b + 0]), c02);
-            c10 = z0.fma(FloatVector.broadcast(F, -sums[b + 1]), c10);
-            c11 = z1.fma(FloatVector.broadcast(F, -sums[b + 1]), c11);
-            c12 = z2.fma(FloatVector.broadcast(F, -sums[b + 1]), c12);
-            c20 = z0.fma(FloatVector.broadcast(F, -sums[b + 2]), c20);
-            c21 = z1.fma(FloatVector.broadcast(F, -sums[b + 2]), c21);
-            c22 = z2.fma(FloatVector.broadcast(F, -sums[b + 2]), c22);
-            c30 = z0.fma(FloatVector.broadcast(F, -sums[b + 3]), c30);
-            c31 = z1.fma(FloatVector.broadcast(F, -sums[b + 3]), c31);
-            c32 = z2.fma(FloatVector.broadcast(F, -sums[b + 3]), c32);
-            c40 = z0.fma(FloatVector.broadcast(F, -sums[b + 4]), c40);
-            c41 = z1.fma(FloatVector.broadcast(F, -sums[b + 4]), c41);
-            c42 = z2.fma(FloatVector.broadcast(F, -sums[b + 4]), c42);
-            c50 = z0.fma(FloatVector.broadcast(F, -sums[b + 5]), c50);
-            c51 = z1.fma(FloatVector.broadcast(F, -sums[b + 5]), c51);
-            c52 = z2.fma(FloatVector.broadcast(F, -sums[b + 5]), c52);
-            c60 = z0.fma(FloatVector.broadcast(F, -sums[b + 6]), c60);
-            c61 = z1.fma(FloatVector.broadcast(F, -sums[b + 6]), c61);
-            c62 = z2.fma(FloatVector.broadcast(F, -sums[b + 6]), c62);
-            c70 = z0.fma(FloatVector.broadcast(F, -sums[b + 7]), c70);
-            c71 = z1.fma(FloatVector.broadcast(F, -sums[b + 7]), c71);
-            c72 = z2.fma(FloatVector.broadcast(F, -sums[b + 7]), c72);
-        }
-        FloatVector s0 = FloatVector.fromArray(F, s, o), s1 = FloatVector.fromArray(F, s, o + L), s2 = FloatVector.fromArray(F, s, o + 2 * L);
-        int r = b * out + o;
-        c00.mul(s0).intoArray(y, r);
-        c01.mul(s1).intoArray(y, r + L);
-        c02.mul(s2).intoArray(y, r + 2 * L);
-        r += out;
-        c10.mul(s0).intoArray(y, r);
-        c11.mul(s1).intoArray(y, r + L);
-        c12.mul(s2).intoArray(y, r + 2 * L);
-        r += out;
-        c20.mul(s0).intoArray(y, r);
-        c21.mul(s1).intoArray(y, r + L);
-        c22.mul(s2).intoArray(y, r + 2 * L);
-        r += out;
-        c30.mul(s0).intoArray(y, r);
-        c31.mul(s1).intoArray(y, r + L);
-        c32.mul(s2).intoArray(y, r + 2 * L);
-        r += out;
-        c40.mul(s0).intoArray(y, r);
-        c41.mul(s1).intoArray(y, r + L);
-        c42.mul(s2).intoArray(y, r + 2 * L);
-        r += out;
-        c50.mul(s0).intoArray(y, r);
-        c51.mul(s1).intoArray(y, r + L);
-        c52.mul(s2).intoArray(y, r + 2 * L);
-        r += out;
-        c60.mul(s0).intoArray(y, r);
-        c61.mul(s1).intoArray(y, r + L);
-        c62.mul(s2).intoArray(y, r + 2 * L);
-        r += out;
-        c70.mul(s0).intoArray(y, r);
-        c71.mul(s1).intoArray(y, r + L);
-        c72.mul(s2).intoArray(y, r + 2 * L);
     }
 }

@@ -335,6 +335,12 @@ final class Q4Tiles {
      * (exact: a power of two), so fma(n 16^k, s 16^-k, -s z) rounds exactly as fma(n, s, -s z) and the shift is
      * saved; the scales are loaded once per group, not per int. A batch of 8 spent about as long dequantizing as in
      * its FMAs (harness, 9728 x 896).
+     *
+     * <p>The conversions name their species ({@code convertShape(I2F, F, 0)}) rather than {@code convert(I2F, 0)},
+     * which finds it through {@code AbstractSpecies.withLanes}: where C2 did not fold that lookup to a constant
+     * (PrintInlining: {@code computeSpecies ... callee is too large}), the conversion ran its boxed Java fallback
+     * (JFR: {@code AbstractVector.convert0} frames), 3-10x slower, in a larger experimental kernel (int8 activations
+     * in 16-bit lanes, not kept); the rare slow q4 prefill (the README's Kernels notes) matches that signature.
      */
     private static void dequant(int[] t, float[] s, float[] sz, int group, int gs, int in, int tile, int c0, int n,
                                 float[] panel, int pOff) {
@@ -348,14 +354,14 @@ final class Q4Tiles {
             for (; j < end; j += 8, p += 2 * L) {
                 IntVector w = IntVector.fromArray(I, t, p);
                 int q = pOff + j * L;
-                ((FloatVector) w.and(0xf).convert(VectorOperators.I2F, 0)).fma(s0, nz).intoArray(panel, q);
-                ((FloatVector) w.and(0xf0).convert(VectorOperators.I2F, 0)).fma(s1, nz).intoArray(panel, q + L);
-                ((FloatVector) w.and(0xf00).convert(VectorOperators.I2F, 0)).fma(s2, nz).intoArray(panel, q + 2 * L);
-                ((FloatVector) w.and(0xf000).convert(VectorOperators.I2F, 0)).fma(s3, nz).intoArray(panel, q + 3 * L);
-                ((FloatVector) w.and(0xf0000).convert(VectorOperators.I2F, 0)).fma(s4, nz).intoArray(panel, q + 4 * L);
-                ((FloatVector) w.and(0xf00000).convert(VectorOperators.I2F, 0)).fma(s5, nz).intoArray(panel, q + 5 * L);
-                ((FloatVector) w.and(0xf000000).convert(VectorOperators.I2F, 0)).fma(s6, nz).intoArray(panel, q + 6 * L);
-                ((FloatVector) w.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(s0, nz).intoArray(panel, q + 7 * L);
+                ((FloatVector) w.and(0xf).convertShape(VectorOperators.I2F, F, 0)).fma(s0, nz).intoArray(panel, q);
+                ((FloatVector) w.and(0xf0).convertShape(VectorOperators.I2F, F, 0)).fma(s1, nz).intoArray(panel, q + L);
+                ((FloatVector) w.and(0xf00).convertShape(VectorOperators.I2F, F, 0)).fma(s2, nz).intoArray(panel, q + 2 * L);
+                ((FloatVector) w.and(0xf000).convertShape(VectorOperators.I2F, F, 0)).fma(s3, nz).intoArray(panel, q + 3 * L);
+                ((FloatVector) w.and(0xf0000).convertShape(VectorOperators.I2F, F, 0)).fma(s4, nz).intoArray(panel, q + 4 * L);
+                ((FloatVector) w.and(0xf00000).convertShape(VectorOperators.I2F, F, 0)).fma(s5, nz).intoArray(panel, q + 5 * L);
+                ((FloatVector) w.and(0xf000000).convertShape(VectorOperators.I2F, F, 0)).fma(s6, nz).intoArray(panel, q + 6 * L);
+                ((FloatVector) w.lanewise(VectorOperators.LSHR, 28).convertShape(VectorOperators.I2F, F, 0)).fma(s0, nz).intoArray(panel, q + 7 * L);
             }
         }
     }
