@@ -211,6 +211,14 @@ final class Q4Tiles {
         return xs;
     }
 
+    /**
+     * The array whose group vectors give the zero-point term: s z, or s itself for symmetric matrices (decode's group
+     * sums carry the 8, dequant multiplies by -8). Chosen once per call as an array, not per group as a vector
+     * ({@code sz == null ? sv : load}): a vector merged from two branches that were both profiled (the warm-up runs
+     * both) is one of the ways C2 leaves a kernel on its boxed fallback (see the README's C2 notes).
+     */
+    private static float[] zeroTerms(float[] s, float[] sz) { return sz == null ? s : sz; }
+
     private static float[] tail(int n) {
         float[] p = TAIL.get();
         if (p.length < n) TAIL.set(p = new float[n]);
@@ -224,6 +232,7 @@ final class Q4Tiles {
     private static void decode(int[] t, float[] s, float[] sz, float[] sums, int group, int gs, int in, float[] xs, float[] up, int b,
                                float[] y, int yOff, int o) {
         int p = at(o / L, 0, in), sBase = (o / L) * gs * L, xo = b * in, so = b * gs;
+        float[] zs = zeroTerms(s, sz);
         FloatVector zero = FloatVector.zero(F), acc = zero, zacc = zero;
         int i = 0;
         for (int g = 0; g < gs; g++) {
@@ -242,7 +251,7 @@ final class Q4Tiles {
             }
             FloatVector sv = FloatVector.fromArray(F, s, sBase + g * L);
             acc = p0.add(p1).add(p2.add(p3)).fma(sv, acc);
-            zacc = (sz == null ? sv : FloatVector.fromArray(F, sz, sBase + g * L)).fma(FloatVector.broadcast(F, sums[so + g]), zacc);
+            zacc = FloatVector.fromArray(F, zs, sBase + g * L).fma(FloatVector.broadcast(F, sums[so + g]), zacc);
         }
         FloatVector upv = FloatVector.broadcast(F, up[b]);
         acc.mul(upv).sub(zacc).intoArray(y, yOff);
@@ -257,6 +266,7 @@ final class Q4Tiles {
                                 float[] y, int yOff, int o) {
         int p = at(o / L, 0, in), q = p + L, sBase = (o / L) * gs * L, sNext = sBase + gs * L;
         int xo = b * in, so = b * gs;
+        float[] zs = zeroTerms(s, sz);
         FloatVector zero = FloatVector.zero(F), acc = zero, acc2 = zero, zacc = zero, zacc2 = zero;
         int i = 0;
         for (int g = 0; g < gs; g++) {
@@ -294,8 +304,8 @@ final class Q4Tiles {
             FloatVector sum = FloatVector.broadcast(F, sums[so + g]);
             acc = p0.add(p1).fma(sv, acc);
             acc2 = q0.add(q1).fma(sv2, acc2);
-            zacc = (sz == null ? sv : FloatVector.fromArray(F, sz, sBase + g * L)).fma(sum, zacc);
-            zacc2 = (sz == null ? sv2 : FloatVector.fromArray(F, sz, sNext + g * L)).fma(sum, zacc2);
+            zacc = FloatVector.fromArray(F, zs, sBase + g * L).fma(sum, zacc);
+            zacc2 = FloatVector.fromArray(F, zs, sNext + g * L).fma(sum, zacc2);
         }
         FloatVector upv = FloatVector.broadcast(F, up[b]);
         acc.mul(upv).sub(zacc).intoArray(y, yOff);
@@ -345,10 +355,12 @@ final class Q4Tiles {
     private static void dequant(int[] t, float[] s, float[] sz, int group, int gs, int in, int tile, int c0, int n,
                                 float[] panel, int pOff) {
         int p = at(tile, c0 / 8, in), sBase = tile * gs * L;
+        float[] zs = zeroTerms(s, sz);
+        float zf = sz == null ? -MID : -1f;
         for (int j = 0; j < n; ) {
             int g = (c0 + j) / group, end = Math.min(n, (g + 1) * group - c0);
             FloatVector s0 = FloatVector.fromArray(F, s, sBase + g * L);
-            FloatVector nz = sz == null ? s0.mul(-MID) : FloatVector.fromArray(F, sz, sBase + g * L).neg();
+            FloatVector nz = FloatVector.fromArray(F, zs, sBase + g * L).mul(zf); // -8 s or -s z, exact
             FloatVector s1 = s0.mul(0x1p-4f), s2 = s0.mul(0x1p-8f), s3 = s0.mul(0x1p-12f);
             FloatVector s4 = s0.mul(0x1p-16f), s5 = s0.mul(0x1p-20f), s6 = s0.mul(0x1p-24f);
             for (; j < end; j += 8, p += 2 * L) {
