@@ -104,8 +104,8 @@ final class Int8Tiles {
                        int from, int to) {
         int whole = to - (to - from) % L, o = from;
         // whole groups at every in: the 3-tile blocks bf16 runs for in > 1024 (Bf16Tiles.matmul) straddle the
-        // interleaved groups, and the group-at-a-time chunks already keep the activations in L1 (896 x 4864, harness
-        // bench kernels, alternating: batch 8 90-111 -> 130-142 GFLOP/s at 1 thread, 112-118 -> 170-174 at 2)
+        // interleaved groups, and the group-at-a-time chunks already keep the activations in L1 (bench kernels,
+        // 896 x 4864, alternating: batch 8 97-109 -> 134-136 GFLOP/s at 1 thread, 121-123 -> 170-189 at 2)
         int blocked = Bf16Tiles.blockedRows(batch, false);
         if (blocked > 0) {
             int touched = -1;
