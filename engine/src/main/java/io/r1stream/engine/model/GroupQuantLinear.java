@@ -43,11 +43,14 @@ abstract sealed class GroupQuantLinear implements Linear, EmbeddingRows permits 
         }
         float[] input = xs, blocks = tiled() ? SequenceBlocks.of(xs, batch, in, threads) : null; // once per call, shared by the worker threads
         beforeRows(xs, batch);
-        threads.forRows(out, rowAlign(), (from, to) -> kernel(input, blocks, batch, y, from, to));
+        threads.forRows(out, rowAlign(batch), minChunkRows(batch), (from, to) -> kernel(input, blocks, batch, y, from, to));
     }
 
     /** Rows per unit of the matmul's split across threads: whole tile pairs unless the kernel's layout needs more. */
-    protected int rowAlign() { return 2 * QuantKernels.L; }
+    protected int rowAlign(int batch) { return 2 * QuantKernels.L; }
+
+    /** The fewest rows a chunk of the split may have (whole units of {@link #rowAlign} otherwise decide). */
+    protected int minChunkRows(int batch) { return rowAlign(batch); }
 
     /** Per-call work on x (stored column order) before the rows split across threads; the kernel reads its result. */
     protected void beforeRows(float[] x, int batch) {}

@@ -45,7 +45,7 @@ public final class Int8Linear extends GroupQuantLinear {
     @Override protected boolean tiled() { return tiled; }
 
     /** Whole interleaved tile groups (decode reads a group as one stream). */
-    @Override protected int rowAlign() { return tiled ? Int8Tiles.GROUP * Int8Tiles.L : super.rowAlign(); }
+    @Override protected int rowAlign(int batch) { return tiled ? Int8Tiles.GROUP * Int8Tiles.L : super.rowAlign(batch); }
 
     @Override public long weightBytes() { return (long) in * out + scaleBytes(); }
 

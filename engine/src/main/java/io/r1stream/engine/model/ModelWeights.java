@@ -56,7 +56,18 @@ public record ModelWeights(ModelConfig config, WeightFormat format, Linear embed
         float[] norm = ckpt.readFloats("model.norm.weight", h);
         // Tied checkpoints (Qwen2-0.5B) reuse the embedding rows as the output projection.
         Linear head = c.tieWordEmbeddings() ? embed : l.matrix(List.of("lm_head.weight"), List.of(vocab), h);
-        return new ModelWeights(c, format, embed, layers, norm, head);
+        // auto on a GPTQ/AWQ or `model quantize` checkpoint holds the codes' format, not the dense default
+        WeightFormat held = spec.format() == null && !layers.isEmpty() ? heldFormat(layers.get(0).gateUp()) : format;
+        return new ModelWeights(c, held, embed, layers, norm, head);
+    }
+
+    /** The format a matrix is held in (the benches' label). */
+    static WeightFormat heldFormat(Linear l) {
+        if (l instanceof Int8Linear) return WeightFormat.INT8;
+        if (l instanceof Q4Linear) return WeightFormat.Q4;
+        if (l instanceof Bf16Linear) return WeightFormat.BF16;
+        if (l instanceof RowStackedLinear r) return heldFormat(r.part(0));
+        return WeightFormat.F32;
     }
 
     /** Bytes of weights one decoded token reads (all matrices but the embedding table, which is one row). */

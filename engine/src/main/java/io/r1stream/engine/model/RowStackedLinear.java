@@ -12,6 +12,9 @@ public final class RowStackedLinear implements Linear, EmbeddingRows {
     private final int in, out;
     private final float[][] partOut; // per part (batch, out_p), reused
 
+    /** Part {@code i}, in row order. */
+    Linear part(int i) { return parts[i]; }
+
     public RowStackedLinear(List<Linear> parts) {
         this.parts = parts.toArray(new Linear[0]);
         this.in = this.parts[0].inFeatures();

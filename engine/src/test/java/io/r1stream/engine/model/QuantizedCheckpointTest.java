@@ -46,8 +46,11 @@ class QuantizedCheckpointTest {
         QuantizedCheckpointWriter.write(dense, q, new QuantizedCheckpointWriter.Options("gptq", bits, group, sym, false, true, 1));
         Transformer atLoad = load(dense, format);
         assertClose(atLoad, q); // the dense checkpoint quantized in memory == the reference on the written one
-        float[] a = WeightsOnlyModel.prefillLogits(atLoad, TOKENS), b = WeightsOnlyModel.prefillLogits(load(q, "auto"), TOKENS);
+        Transformer auto = load(q, "auto");
+        float[] a = WeightsOnlyModel.prefillLogits(atLoad, TOKENS), b = WeightsOnlyModel.prefillLogits(auto, TOKENS);
         assertThat(a).containsExactly(b); // same codes, same kernels
+        // auto reports the format the codes are held in (what bench engine labels the row), not the dense default
+        assertThat(auto.weights().format()).isEqualTo(bits == 8 ? WeightFormat.INT8 : WeightFormat.Q4);
     }
 
     @Test
