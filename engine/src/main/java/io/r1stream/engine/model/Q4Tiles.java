@@ -6,6 +6,9 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
+import java.util.Locale;
+
+import static jdk.incubator.vector.VectorOperators.I2F;
 
 /**
  * 4-bit group-wise codes repacked at load into column tiles, as {@link Int8Tiles} does for int8: L consecutive
@@ -18,7 +21,8 @@ import java.util.Arrays;
  * <p>Scales (and s*z for zero points) are tiled the same way, (tiles, groups, L). Decode (batches below 8, and the
  * sequences past a batch's whole 8-blocks) reads the codes directly: a nibble masked in place is read as the bits
  * of a subnormal float, exact, against activations pre-scaled to match (see {@link #scaled}), so it needs neither a
- * shift nor a conversion; a group's sum gets one FMA by its scale and the zero-point term is
+ * shift nor a conversion (on CPUs that take subnormal FMA inputs at full speed; elsewhere one conversion, see
+ * {@link #SUBNORMAL_NIBBLES}); a group's sum gets one FMA by its scale and the zero-point term is
  * sum_g s_g z_g sum(x over g). The 8-blocks
  * dequantize a tile pair at a time, CHUNK inputs at a time (16 KiB of float32, in L1), and run 8 sequences x 2
  * tiles of FMAs on that panel, accumulating into y: the dequantization costs 1/8 or less per weight and the FMAs
@@ -40,11 +44,38 @@ final class Q4Tiles {
      * factor): nibbles 0-4 in place, 5-7 at 2-4 of the int shifted down by 12.
      */
     private static final float[] NIBBLE_SCALE = {1f, 0x1p-4f, 0x1p-8f, 0x1p-12f, 0x1p-16f, 0x1p-8f, 0x1p-12f, 0x1p-16f};
+    /**
+     * Whether decode reads masked nibbles as subnormal floats (no conversion) or converts them (I2F). Both give the
+     * same bits (see {@link #scaled}); which is faster is the CPU's: on AMD Zen an FMA takes subnormal inputs at full
+     * speed and skipping the conversion made q4 decode 1.44-1.49x in cache, while Intel cores take a microcode assist
+     * per FMA with a subnormal input: on a Sapphire Rapids-class Xeon the subnormal kernel ran 896 x 4864 at batch 1
+     * at 11 ms per sequence against 0.58 for int8, 20x slow. {@code -Dr1stream.q4.nibbles=subnormal|convert}
+     * overrides the choice by vendor.
+     */
+    static final boolean SUBNORMAL_NIBBLES = subnormalNibbles(System.getProperty("r1stream.q4.nibbles"), cpuVendor());
     private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[2 * CHUNK * L]);
     private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> SCALED = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> UP = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> TAIL = ThreadLocal.withInitial(() -> new float[0]);
+
+    static boolean subnormalNibbles(String option, String vendor) {
+        if (option == null || option.isEmpty()) return vendor.equals("AuthenticAMD");
+        return switch (option.toLowerCase(Locale.ROOT)) {
+            case "subnormal" -> true;
+            case "convert" -> false;
+            default -> throw new IllegalArgumentException("r1stream.q4.nibbles must be subnormal or convert, got '" + option + "'");
+        };
+    }
+
+    /** The x86 vendor string from /proc/cpuinfo (GenuineIntel, AuthenticAMD), or "" where there is none. */
+    static String cpuVendor() {
+        try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("vendor_id")).map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("");
+        } catch (java.io.IOException | RuntimeException e) {
+            return "";
+        }
+    }
 
     private Q4Tiles() {}
 
@@ -194,7 +225,9 @@ final class Q4Tiles {
      * read as float bits, is the subnormal n 2^(4p - 149): exact, with no conversion instruction. Its product with
      * the scaled x is n x 2^-c, exact before rounding, so every sum is 2^-c times the one from converted nibbles
      * and the same bits once multiplied by up. c = max(22, 25 + exponent of max |x|) keeps the scaled x finite (below
-     * 2^125) and the products normal down to 2^-100 of the largest |x|.
+     * 2^125) and the products normal down to 2^-100 of the largest |x|. Converted nibbles ({@link #SUBNORMAL_NIBBLES}
+     * false) are n 2^(4p), so x is scaled by 2^-c 16^-p with c = the exponent of max |x|: the products are n x 2^-c
+     * again (below 32), normal down to 2^-110 of the largest |x|, and the sums the same bits.
      */
     private static float[] scaled(float[] x, int first, int batch, int in, float[] up) {
         float[] xs = SCALED.get();
@@ -202,9 +235,10 @@ final class Q4Tiles {
         for (int b = first; b < batch; b++) {
             float max = 0f;
             for (int i = b * in; i < (b + 1) * in; i++) max = Math.max(max, Math.abs(x[i]));
-            int c = Math.min(127, Math.max(22, 25 + Math.getExponent(max)));
+            int e = Math.getExponent(max);
+            int c = SUBNORMAL_NIBBLES ? Math.min(127, Math.max(22, 25 + e)) : Math.min(126, Math.max(-126, e));
             up[b] = Math.scalb(1f, c);
-            float f0 = Math.scalb(1f, 149 - c);
+            float f0 = Math.scalb(1f, SUBNORMAL_NIBBLES ? 149 - c : -c);
             // in % 8 == 0: i % 8 is the nibble; f0 times a power of two is exact, so is x times it
             for (int i = b * in; i < (b + 1) * in; i++) xs[i] = x[i] * (f0 * NIBBLE_SCALE[i & 7]);
         }
@@ -240,14 +274,14 @@ final class Q4Tiles {
             FloatVector p0 = zero, p1 = zero, p2 = zero, p3 = zero;
             for (; i < end; i += 8, p += 2 * L) {
                 IntVector w = IntVector.fromArray(I, t, p), w2 = w.lanewise(VectorOperators.LSHR, 12);
-                p0 = ((FloatVector) w.and(0xf).reinterpretAsFloats()).fma(FloatVector.broadcast(F, xs[xo + i]), p0);
-                p1 = ((FloatVector) w.and(0xf0).reinterpretAsFloats()).fma(FloatVector.broadcast(F, xs[xo + i + 1]), p1);
-                p2 = ((FloatVector) w.and(0xf00).reinterpretAsFloats()).fma(FloatVector.broadcast(F, xs[xo + i + 2]), p2);
-                p3 = ((FloatVector) w.and(0xf000).reinterpretAsFloats()).fma(FloatVector.broadcast(F, xs[xo + i + 3]), p3);
-                p0 = ((FloatVector) w.and(0xf0000).reinterpretAsFloats()).fma(FloatVector.broadcast(F, xs[xo + i + 4]), p0);
-                p1 = ((FloatVector) w2.and(0xf00).reinterpretAsFloats()).fma(FloatVector.broadcast(F, xs[xo + i + 5]), p1);
-                p2 = ((FloatVector) w2.and(0xf000).reinterpretAsFloats()).fma(FloatVector.broadcast(F, xs[xo + i + 6]), p2);
-                p3 = ((FloatVector) w2.and(0xf0000).reinterpretAsFloats()).fma(FloatVector.broadcast(F, xs[xo + i + 7]), p3);
+                p0 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf).reinterpretAsFloats() : (FloatVector) w.and(0xf).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, xs[xo + i]), p0);
+                p1 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf0).reinterpretAsFloats() : (FloatVector) w.and(0xf0).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 1]), p1);
+                p2 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf00).reinterpretAsFloats() : (FloatVector) w.and(0xf00).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 2]), p2);
+                p3 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf000).reinterpretAsFloats() : (FloatVector) w.and(0xf000).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 3]), p3);
+                p0 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf0000).reinterpretAsFloats() : (FloatVector) w.and(0xf0000).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 4]), p0);
+                p1 = (SUBNORMAL_NIBBLES ? (FloatVector) w2.and(0xf00).reinterpretAsFloats() : (FloatVector) w2.and(0xf00).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 5]), p1);
+                p2 = (SUBNORMAL_NIBBLES ? (FloatVector) w2.and(0xf000).reinterpretAsFloats() : (FloatVector) w2.and(0xf000).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 6]), p2);
+                p3 = (SUBNORMAL_NIBBLES ? (FloatVector) w2.and(0xf0000).reinterpretAsFloats() : (FloatVector) w2.and(0xf0000).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 7]), p3);
             }
             FloatVector sv = FloatVector.fromArray(F, s, sBase + g * L);
             acc = p0.add(p1).add(p2.add(p3)).fma(sv, acc);
@@ -276,29 +310,29 @@ final class Q4Tiles {
                 IntVector w = IntVector.fromArray(I, t, p), u = IntVector.fromArray(I, t, q);
                 IntVector w2 = w.lanewise(VectorOperators.LSHR, 12), u2 = u.lanewise(VectorOperators.LSHR, 12);
                 FloatVector v = FloatVector.broadcast(F, xs[xo + i]);
-                p0 = ((FloatVector) w.and(0xf).reinterpretAsFloats()).fma(v, p0);
-                q0 = ((FloatVector) u.and(0xf).reinterpretAsFloats()).fma(v, q0);
+                p0 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf).reinterpretAsFloats() : (FloatVector) w.and(0xf).convertShape(I2F, F, 0)).fma(v, p0);
+                q0 = (SUBNORMAL_NIBBLES ? (FloatVector) u.and(0xf).reinterpretAsFloats() : (FloatVector) u.and(0xf).convertShape(I2F, F, 0)).fma(v, q0);
                 v = FloatVector.broadcast(F, xs[xo + i + 1]);
-                p1 = ((FloatVector) w.and(0xf0).reinterpretAsFloats()).fma(v, p1);
-                q1 = ((FloatVector) u.and(0xf0).reinterpretAsFloats()).fma(v, q1);
+                p1 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf0).reinterpretAsFloats() : (FloatVector) w.and(0xf0).convertShape(I2F, F, 0)).fma(v, p1);
+                q1 = (SUBNORMAL_NIBBLES ? (FloatVector) u.and(0xf0).reinterpretAsFloats() : (FloatVector) u.and(0xf0).convertShape(I2F, F, 0)).fma(v, q1);
                 v = FloatVector.broadcast(F, xs[xo + i + 2]);
-                p0 = ((FloatVector) w.and(0xf00).reinterpretAsFloats()).fma(v, p0);
-                q0 = ((FloatVector) u.and(0xf00).reinterpretAsFloats()).fma(v, q0);
+                p0 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf00).reinterpretAsFloats() : (FloatVector) w.and(0xf00).convertShape(I2F, F, 0)).fma(v, p0);
+                q0 = (SUBNORMAL_NIBBLES ? (FloatVector) u.and(0xf00).reinterpretAsFloats() : (FloatVector) u.and(0xf00).convertShape(I2F, F, 0)).fma(v, q0);
                 v = FloatVector.broadcast(F, xs[xo + i + 3]);
-                p1 = ((FloatVector) w.and(0xf000).reinterpretAsFloats()).fma(v, p1);
-                q1 = ((FloatVector) u.and(0xf000).reinterpretAsFloats()).fma(v, q1);
+                p1 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf000).reinterpretAsFloats() : (FloatVector) w.and(0xf000).convertShape(I2F, F, 0)).fma(v, p1);
+                q1 = (SUBNORMAL_NIBBLES ? (FloatVector) u.and(0xf000).reinterpretAsFloats() : (FloatVector) u.and(0xf000).convertShape(I2F, F, 0)).fma(v, q1);
                 v = FloatVector.broadcast(F, xs[xo + i + 4]);
-                p0 = ((FloatVector) w.and(0xf0000).reinterpretAsFloats()).fma(v, p0);
-                q0 = ((FloatVector) u.and(0xf0000).reinterpretAsFloats()).fma(v, q0);
+                p0 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf0000).reinterpretAsFloats() : (FloatVector) w.and(0xf0000).convertShape(I2F, F, 0)).fma(v, p0);
+                q0 = (SUBNORMAL_NIBBLES ? (FloatVector) u.and(0xf0000).reinterpretAsFloats() : (FloatVector) u.and(0xf0000).convertShape(I2F, F, 0)).fma(v, q0);
                 v = FloatVector.broadcast(F, xs[xo + i + 5]);
-                p1 = ((FloatVector) w2.and(0xf00).reinterpretAsFloats()).fma(v, p1);
-                q1 = ((FloatVector) u2.and(0xf00).reinterpretAsFloats()).fma(v, q1);
+                p1 = (SUBNORMAL_NIBBLES ? (FloatVector) w2.and(0xf00).reinterpretAsFloats() : (FloatVector) w2.and(0xf00).convertShape(I2F, F, 0)).fma(v, p1);
+                q1 = (SUBNORMAL_NIBBLES ? (FloatVector) u2.and(0xf00).reinterpretAsFloats() : (FloatVector) u2.and(0xf00).convertShape(I2F, F, 0)).fma(v, q1);
                 v = FloatVector.broadcast(F, xs[xo + i + 6]);
-                p0 = ((FloatVector) w2.and(0xf000).reinterpretAsFloats()).fma(v, p0);
-                q0 = ((FloatVector) u2.and(0xf000).reinterpretAsFloats()).fma(v, q0);
+                p0 = (SUBNORMAL_NIBBLES ? (FloatVector) w2.and(0xf000).reinterpretAsFloats() : (FloatVector) w2.and(0xf000).convertShape(I2F, F, 0)).fma(v, p0);
+                q0 = (SUBNORMAL_NIBBLES ? (FloatVector) u2.and(0xf000).reinterpretAsFloats() : (FloatVector) u2.and(0xf000).convertShape(I2F, F, 0)).fma(v, q0);
                 v = FloatVector.broadcast(F, xs[xo + i + 7]);
-                p1 = ((FloatVector) w2.and(0xf0000).reinterpretAsFloats()).fma(v, p1);
-                q1 = ((FloatVector) u2.and(0xf0000).reinterpretAsFloats()).fma(v, q1);
+                p1 = (SUBNORMAL_NIBBLES ? (FloatVector) w2.and(0xf0000).reinterpretAsFloats() : (FloatVector) w2.and(0xf0000).convertShape(I2F, F, 0)).fma(v, p1);
+                q1 = (SUBNORMAL_NIBBLES ? (FloatVector) u2.and(0xf0000).reinterpretAsFloats() : (FloatVector) u2.and(0xf0000).convertShape(I2F, F, 0)).fma(v, q1);
             }
             FloatVector sv = FloatVector.fromArray(F, s, sBase + g * L), sv2 = FloatVector.fromArray(F, s, sNext + g * L);
             FloatVector sum = FloatVector.broadcast(F, sums[so + g]);
@@ -366,14 +400,14 @@ final class Q4Tiles {
             for (; j < end; j += 8, p += 2 * L) {
                 IntVector w = IntVector.fromArray(I, t, p);
                 int q = pOff + j * L;
-                ((FloatVector) w.and(0xf).convertShape(VectorOperators.I2F, F, 0)).fma(s0, nz).intoArray(panel, q);
-                ((FloatVector) w.and(0xf0).convertShape(VectorOperators.I2F, F, 0)).fma(s1, nz).intoArray(panel, q + L);
-                ((FloatVector) w.and(0xf00).convertShape(VectorOperators.I2F, F, 0)).fma(s2, nz).intoArray(panel, q + 2 * L);
-                ((FloatVector) w.and(0xf000).convertShape(VectorOperators.I2F, F, 0)).fma(s3, nz).intoArray(panel, q + 3 * L);
-                ((FloatVector) w.and(0xf0000).convertShape(VectorOperators.I2F, F, 0)).fma(s4, nz).intoArray(panel, q + 4 * L);
-                ((FloatVector) w.and(0xf00000).convertShape(VectorOperators.I2F, F, 0)).fma(s5, nz).intoArray(panel, q + 5 * L);
-                ((FloatVector) w.and(0xf000000).convertShape(VectorOperators.I2F, F, 0)).fma(s6, nz).intoArray(panel, q + 6 * L);
-                ((FloatVector) w.lanewise(VectorOperators.LSHR, 28).convertShape(VectorOperators.I2F, F, 0)).fma(s0, nz).intoArray(panel, q + 7 * L);
+                ((FloatVector) w.and(0xf).convertShape(I2F, F, 0)).fma(s0, nz).intoArray(panel, q);
+                ((FloatVector) w.and(0xf0).convertShape(I2F, F, 0)).fma(s1, nz).intoArray(panel, q + L);
+                ((FloatVector) w.and(0xf00).convertShape(I2F, F, 0)).fma(s2, nz).intoArray(panel, q + 2 * L);
+                ((FloatVector) w.and(0xf000).convertShape(I2F, F, 0)).fma(s3, nz).intoArray(panel, q + 3 * L);
+                ((FloatVector) w.and(0xf0000).convertShape(I2F, F, 0)).fma(s4, nz).intoArray(panel, q + 4 * L);
+                ((FloatVector) w.and(0xf00000).convertShape(I2F, F, 0)).fma(s5, nz).intoArray(panel, q + 5 * L);
+                ((FloatVector) w.and(0xf000000).convertShape(I2F, F, 0)).fma(s6, nz).intoArray(panel, q + 6 * L);
+                ((FloatVector) w.lanewise(VectorOperators.LSHR, 28).convertShape(I2F, F, 0)).fma(s0, nz).intoArray(panel, q + 7 * L);
             }
         }
     }

@@ -7,6 +7,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
 
 /**
@@ -67,9 +68,24 @@ class QuantKernelTest {
         }
     }
 
+    /** The nibble reading follows -Dr1stream.q4.nibbles, else the vendor (subnormal FMA inputs are free on AMD only). */
+    @Test
+    void q4NibbleReadingFollowsTheOptionThenTheVendor() {
+        assertThat(Q4Tiles.subnormalNibbles(null, "AuthenticAMD")).isTrue();
+        assertThat(Q4Tiles.subnormalNibbles("", "GenuineIntel")).isFalse();
+        assertThat(Q4Tiles.subnormalNibbles(null, "")).isFalse();
+        assertThat(Q4Tiles.subnormalNibbles("Subnormal", "GenuineIntel")).isTrue();
+        assertThat(Q4Tiles.subnormalNibbles("convert", "AuthenticAMD")).isFalse();
+        assertThatThrownBy(() -> Q4Tiles.subnormalNibbles("fast", "AuthenticAMD"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("subnormal or convert").hasMessageContaining("'fast'");
+        String option = System.getProperty("r1stream.q4.nibbles");
+        boolean expected = option != null ? option.equals("subnormal") : Q4Tiles.cpuVendor().equals("AuthenticAMD");
+        assertThat(Q4Tiles.SUBNORMAL_NIBBLES).as("mode in use (option %s, vendor %s)", option, Q4Tiles.cpuVendor()).isEqualTo(expected);
+    }
+
     /**
-     * q4 decode reads nibbles as subnormal floats against activations scaled per sequence by a power of two chosen
-     * from max |x|: sequences of zeros, of tiny and of large activations (and one large outlier among small ones)
+     * q4 decode reads nibbles as subnormal floats (or converted ones: the build runs this class in both modes, see
+     * engine/pom.xml) against activations scaled per sequence by a power of two chosen from max |x|: sequences of zeros, of tiny and of large activations (and one large outlier among small ones)
      * in one batch still match the plain loop to float32 rounding, relative to each sequence's own magnitude. The
      * magnitude counts s z |x| as well: decode sums s q x and s z x apart and subtracts (the zero-point term), so an
      * outlier on a weight at its zero point costs float32 rounding of s z |x|, not of s (q - z) x = 0.
