@@ -48,7 +48,7 @@ final class Q4Tiles {
      * Whether decode reads masked nibbles as subnormal floats (no conversion) or converts them (I2F). Both give the
      * same bits (see {@link #scaled}); which is faster is the CPU's: on AMD Zen an FMA takes subnormal inputs at full
      * speed and skipping the conversion made q4 decode 1.44-1.49x in cache, while Intel cores take a microcode assist
-     * per FMA with a subnormal input: on a Sapphire Rapids-class Xeon the subnormal kernel ran 896 x 4864 at batch 1
+     * per FMA with a subnormal input: on an Intel Xeon (family 6 model 167) the subnormal kernel ran 896 x 4864 at batch 1
      * at 11 ms per sequence against 0.58 for int8, 20x slow. {@code -Dr1stream.q4.nibbles=subnormal|convert}
      * overrides the choice by vendor.
      */
