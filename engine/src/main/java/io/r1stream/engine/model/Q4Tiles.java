@@ -50,7 +50,9 @@ final class Q4Tiles {
      * speed and skipping the conversion made q4 decode 1.44-1.49x in cache, while Intel cores take a microcode assist
      * per FMA with a subnormal input: on an Intel Xeon (family 6 model 167) the subnormal kernel ran 896 x 4864 at batch 1
      * at 11 ms per sequence against 0.58 for int8, 20x slow. {@code -Dr1stream.q4.nibbles=subnormal|convert}
-     * overrides the choice by vendor.
+     * overrides the choice by vendor. The decode loops spell the choice out at every nibble rather than through a
+     * helper returning a FloatVector: such a helper (tried 2026-12-08) left q4 decode at 2.4-4.0 tokens/s against
+     * 44-49 (bench engine, Zen 4 EPYC), the vectors boxed where C2 did not inline it.
      */
     static final boolean SUBNORMAL_NIBBLES = subnormalNibbles(System.getProperty("r1stream.q4.nibbles"), cpuVendor());
     private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[2 * CHUNK * L]);
@@ -75,14 +77,6 @@ final class Q4Tiles {
         } catch (java.io.IOException | RuntimeException e) {
             return "";
         }
-    }
-
-    /**
-     * Masked nibbles as floats in the reading {@link #SUBNORMAL_NIBBLES} chose: their bits (subnormals) or converted.
-     * A static final, so C2 folds the branch in the decode loops this is inlined into.
-     */
-    private static FloatVector nibbles(IntVector masked) {
-        return SUBNORMAL_NIBBLES ? (FloatVector) masked.reinterpretAsFloats() : (FloatVector) masked.convertShape(I2F, F, 0);
     }
 
     private Q4Tiles() {}
@@ -282,14 +276,14 @@ final class Q4Tiles {
             FloatVector p0 = zero, p1 = zero, p2 = zero, p3 = zero;
             for (; i < end; i += 8, p += 2 * L) {
                 IntVector w = IntVector.fromArray(I, t, p), w2 = w.lanewise(VectorOperators.LSHR, 12);
-                p0 = nibbles(w.and(0xf)).fma(FloatVector.broadcast(F, xs[xo + i]), p0);
-                p1 = nibbles(w.and(0xf0)).fma(FloatVector.broadcast(F, xs[xo + i + 1]), p1);
-                p2 = nibbles(w.and(0xf00)).fma(FloatVector.broadcast(F, xs[xo + i + 2]), p2);
-                p3 = nibbles(w.and(0xf000)).fma(FloatVector.broadcast(F, xs[xo + i + 3]), p3);
-                p0 = nibbles(w.and(0xf0000)).fma(FloatVector.broadcast(F, xs[xo + i + 4]), p0);
-                p1 = nibbles(w2.and(0xf00)).fma(FloatVector.broadcast(F, xs[xo + i + 5]), p1);
-                p2 = nibbles(w2.and(0xf000)).fma(FloatVector.broadcast(F, xs[xo + i + 6]), p2);
-                p3 = nibbles(w2.and(0xf0000)).fma(FloatVector.broadcast(F, xs[xo + i + 7]), p3);
+                p0 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf).reinterpretAsFloats() : (FloatVector) w.and(0xf).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, xs[xo + i]), p0);
+                p1 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf0).reinterpretAsFloats() : (FloatVector) w.and(0xf0).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 1]), p1);
+                p2 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf00).reinterpretAsFloats() : (FloatVector) w.and(0xf00).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 2]), p2);
+                p3 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf000).reinterpretAsFloats() : (FloatVector) w.and(0xf000).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 3]), p3);
+                p0 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf0000).reinterpretAsFloats() : (FloatVector) w.and(0xf0000).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 4]), p0);
+                p1 = (SUBNORMAL_NIBBLES ? (FloatVector) w2.and(0xf00).reinterpretAsFloats() : (FloatVector) w2.and(0xf00).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 5]), p1);
+                p2 = (SUBNORMAL_NIBBLES ? (FloatVector) w2.and(0xf000).reinterpretAsFloats() : (FloatVector) w2.and(0xf000).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 6]), p2);
+                p3 = (SUBNORMAL_NIBBLES ? (FloatVector) w2.and(0xf0000).reinterpretAsFloats() : (FloatVector) w2.and(0xf0000).convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, xs[xo + i + 7]), p3);
             }
             FloatVector sv = FloatVector.fromArray(F, s, sBase + g * L);
             acc = p0.add(p1).add(p2.add(p3)).fma(sv, acc);
@@ -318,29 +312,29 @@ final class Q4Tiles {
                 IntVector w = IntVector.fromArray(I, t, p), u = IntVector.fromArray(I, t, q);
                 IntVector w2 = w.lanewise(VectorOperators.LSHR, 12), u2 = u.lanewise(VectorOperators.LSHR, 12);
                 FloatVector v = FloatVector.broadcast(F, xs[xo + i]);
-                p0 = nibbles(w.and(0xf)).fma(v, p0);
-                q0 = nibbles(u.and(0xf)).fma(v, q0);
+                p0 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf).reinterpretAsFloats() : (FloatVector) w.and(0xf).convertShape(I2F, F, 0)).fma(v, p0);
+                q0 = (SUBNORMAL_NIBBLES ? (FloatVector) u.and(0xf).reinterpretAsFloats() : (FloatVector) u.and(0xf).convertShape(I2F, F, 0)).fma(v, q0);
                 v = FloatVector.broadcast(F, xs[xo + i + 1]);
-                p1 = nibbles(w.and(0xf0)).fma(v, p1);
-                q1 = nibbles(u.and(0xf0)).fma(v, q1);
+                p1 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf0).reinterpretAsFloats() : (FloatVector) w.and(0xf0).convertShape(I2F, F, 0)).fma(v, p1);
+                q1 = (SUBNORMAL_NIBBLES ? (FloatVector) u.and(0xf0).reinterpretAsFloats() : (FloatVector) u.and(0xf0).convertShape(I2F, F, 0)).fma(v, q1);
                 v = FloatVector.broadcast(F, xs[xo + i + 2]);
-                p0 = nibbles(w.and(0xf00)).fma(v, p0);
-                q0 = nibbles(u.and(0xf00)).fma(v, q0);
+                p0 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf00).reinterpretAsFloats() : (FloatVector) w.and(0xf00).convertShape(I2F, F, 0)).fma(v, p0);
+                q0 = (SUBNORMAL_NIBBLES ? (FloatVector) u.and(0xf00).reinterpretAsFloats() : (FloatVector) u.and(0xf00).convertShape(I2F, F, 0)).fma(v, q0);
                 v = FloatVector.broadcast(F, xs[xo + i + 3]);
-                p1 = nibbles(w.and(0xf000)).fma(v, p1);
-                q1 = nibbles(u.and(0xf000)).fma(v, q1);
+                p1 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf000).reinterpretAsFloats() : (FloatVector) w.and(0xf000).convertShape(I2F, F, 0)).fma(v, p1);
+                q1 = (SUBNORMAL_NIBBLES ? (FloatVector) u.and(0xf000).reinterpretAsFloats() : (FloatVector) u.and(0xf000).convertShape(I2F, F, 0)).fma(v, q1);
                 v = FloatVector.broadcast(F, xs[xo + i + 4]);
-                p0 = nibbles(w.and(0xf0000)).fma(v, p0);
-                q0 = nibbles(u.and(0xf0000)).fma(v, q0);
+                p0 = (SUBNORMAL_NIBBLES ? (FloatVector) w.and(0xf0000).reinterpretAsFloats() : (FloatVector) w.and(0xf0000).convertShape(I2F, F, 0)).fma(v, p0);
+                q0 = (SUBNORMAL_NIBBLES ? (FloatVector) u.and(0xf0000).reinterpretAsFloats() : (FloatVector) u.and(0xf0000).convertShape(I2F, F, 0)).fma(v, q0);
                 v = FloatVector.broadcast(F, xs[xo + i + 5]);
-                p1 = nibbles(w2.and(0xf00)).fma(v, p1);
-                q1 = nibbles(u2.and(0xf00)).fma(v, q1);
+                p1 = (SUBNORMAL_NIBBLES ? (FloatVector) w2.and(0xf00).reinterpretAsFloats() : (FloatVector) w2.and(0xf00).convertShape(I2F, F, 0)).fma(v, p1);
+                q1 = (SUBNORMAL_NIBBLES ? (FloatVector) u2.and(0xf00).reinterpretAsFloats() : (FloatVector) u2.and(0xf00).convertShape(I2F, F, 0)).fma(v, q1);
                 v = FloatVector.broadcast(F, xs[xo + i + 6]);
-                p0 = nibbles(w2.and(0xf000)).fma(v, p0);
-                q0 = nibbles(u2.and(0xf000)).fma(v, q0);
+                p0 = (SUBNORMAL_NIBBLES ? (FloatVector) w2.and(0xf000).reinterpretAsFloats() : (FloatVector) w2.and(0xf000).convertShape(I2F, F, 0)).fma(v, p0);
+                q0 = (SUBNORMAL_NIBBLES ? (FloatVector) u2.and(0xf000).reinterpretAsFloats() : (FloatVector) u2.and(0xf000).convertShape(I2F, F, 0)).fma(v, q0);
                 v = FloatVector.broadcast(F, xs[xo + i + 7]);
-                p1 = nibbles(w2.and(0xf0000)).fma(v, p1);
-                q1 = nibbles(u2.and(0xf0000)).fma(v, q1);
+                p1 = (SUBNORMAL_NIBBLES ? (FloatVector) w2.and(0xf0000).reinterpretAsFloats() : (FloatVector) w2.and(0xf0000).convertShape(I2F, F, 0)).fma(v, p1);
+                q1 = (SUBNORMAL_NIBBLES ? (FloatVector) u2.and(0xf0000).reinterpretAsFloats() : (FloatVector) u2.and(0xf0000).convertShape(I2F, F, 0)).fma(v, q1);
             }
             FloatVector sv = FloatVector.fromArray(F, s, sBase + g * L), sv2 = FloatVector.fromArray(F, s, sNext + g * L);
             FloatVector sum = FloatVector.broadcast(F, sums[so + g]);
