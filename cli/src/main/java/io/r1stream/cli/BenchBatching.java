@@ -29,9 +29,16 @@ final class BenchBatching implements Callable<Integer> {
     @Option(names = "--gen-tokens", defaultValue = "32", description = "tokens generated per request, EOS ignored (default: ${DEFAULT-VALUE})") int genTokens;
     @Option(names = "--llama-batched-bench", paramLabel = "PATH", description = "llama.cpp's llama-batched-bench: run it on --gguf at each concurrency, same prompt/generated tokens and threads") java.nio.file.Path llamaBatchedBench;
     @Option(names = "--gguf", paramLabel = "FILE", description = "the same weights as GGUF for --llama-batched-bench (tools/peer/write_gguf.py)") java.nio.file.Path gguf;
+    @Option(names = "--rounds", defaultValue = "1",
+            description = "rounds per concurrency, r1stream and llama-batched-bench alternating; tokens/s are medians, latency percentiles pool every round (default: ${DEFAULT-VALUE})") int rounds;
 
     @Override
     public Integer call() {
+        if (rounds < 1) throw new IllegalArgumentException("--rounds must be at least 1, got " + rounds);
+        if (llamaBatchedBench != null && gguf == null) throw new IllegalArgumentException("--llama-batched-bench needs --gguf FILE");
+        if (llamaBatchedBench != null && !java.nio.file.Files.isRegularFile(gguf)) {
+            throw new IllegalArgumentException("--gguf " + gguf + " does not exist; write it with tools/peer/write_gguf.py");
+        }
         System.out.println(MachineInfo.describe());
         int maxConc = java.util.Arrays.stream(concurrency).max().orElse(1);
         EngineOptions o = engine.options();
@@ -43,19 +50,34 @@ final class BenchBatching implements Callable<Integer> {
                     m.dir().getFileName(), m.forwardPass().device(), engine.threads, promptTokens, genTokens);
             runRound(e, m, 2, 1); // warm-up
             boolean peer = llamaBatchedBench != null;
-            if (peer && gguf == null) throw new IllegalArgumentException("--llama-batched-bench needs --gguf FILE");
-            System.out.println("concurrency | tokens/s | vs c=1 | ttft p50 ms | ttft p95 ms | itl p50 ms | itl p95 ms" + (peer ? " | llama.cpp tokens/s | ratio" : ""));
+            System.out.printf("medians of %d round(s) per concurrency%s%n", rounds, peer ? ", r1stream and llama-batched-bench alternating" : "");
+            System.out.println("concurrency | tokens/s | vs c=1 | ttft p50 ms | ttft p95 ms | itl p50 ms | itl p95 ms"
+                    + (peer ? " | llama.cpp tokens/s | ratio" + (rounds > 1 ? " | ratio range" : "") : ""));
             double base = 0;
             for (int c : concurrency) {
-                Round r = runRound(e, m, c, c * 31 + 7);
-                if (base == 0) base = r.tokensPerSecond;
+                // the same prompts every round: the rounds differ only in what the machine's neighbours do
+                List<Double> ours = new ArrayList<>(), theirs = new ArrayList<>(), ratios = new ArrayList<>(), ttft = new ArrayList<>(), itl = new ArrayList<>();
+                for (int round = 0; round < rounds; round++) {
+                    Round r = runRound(e, m, c, c * 31 + 7);
+                    ours.add(r.tokensPerSecond);
+                    ttft.addAll(r.ttft);
+                    itl.addAll(r.itl);
+                    if (peer) {
+                        double p = LlamaCppPeer.batched(llamaBatchedBench, gguf, promptTokens, genTokens, c, engine.threads);
+                        theirs.add(p);
+                        ratios.add(r.tokensPerSecond / p);
+                    }
+                }
+                double tps = Stats.median(ours);
+                if (base == 0) base = tps;
                 String peerCols = "";
                 if (peer) {
-                    double p = LlamaCppPeer.batched(llamaBatchedBench, gguf, promptTokens, genTokens, c, engine.threads);
-                    peerCols = String.format(" | %.1f | %.2fx", p, r.tokensPerSecond / p);
+                    double p = Stats.median(theirs);
+                    peerCols = String.format(" | %.1f | %.2fx", p, tps / p)
+                            + (rounds > 1 ? String.format(" | %.2f-%.2fx", java.util.Collections.min(ratios), java.util.Collections.max(ratios)) : "");
                 }
-                System.out.printf("%11d | %8.1f | %5.2fx | %11.1f | %11.1f | %10.1f | %10.1f%s%n", c, r.tokensPerSecond, r.tokensPerSecond / base,
-                        Stats.percentile(r.ttft, 50), Stats.percentile(r.ttft, 95), Stats.percentile(r.itl, 50), Stats.percentile(r.itl, 95), peerCols);
+                System.out.printf("%11d | %8.1f | %5.2fx | %11.1f | %11.1f | %10.1f | %10.1f%s%n", c, tps, tps / base,
+                        Stats.percentile(ttft, 50), Stats.percentile(ttft, 95), Stats.percentile(itl, 50), Stats.percentile(itl, 95), peerCols);
             }
             System.out.println("load average at end: " + BenchEngine.loadAverage());
         }

@@ -70,6 +70,47 @@ class QuantCliTest {
         assertThat(run("bench", "kernels", "--formats", "q5").err()).contains("weight format 'q5' is not one of");
     }
 
+    /**
+     * Rounds alternate with the peer and the table prints medians: a stand-in llama-batched-bench (a shell script,
+     * the only fake: the engine and its rounds are real) answers 10, 30 and 20 tokens/s in turn, so the printed
+     * figure must be their median, 20, and the range must span the per-round ratios.
+     */
+    @Test
+    void benchBatchingRoundsPrintThePeersMedianAndTheRatioRange() throws Exception {
+        Path calls = tmp.resolve("peer-calls"), gguf = tmp.resolve("same.gguf"), peer = tmp.resolve("llama-batched-bench");
+        Files.writeString(gguf, "GGUF");
+        Files.writeString(peer, String.join("\n",
+                "#!/bin/sh",
+                "echo x >> '" + calls + "'",
+                "n=$(wc -l < '" + calls + "')",
+                "while [ $# -gt 0 ]; do case $1 in -npl) pl=$2;; -ntg) tg=$2;; esac; shift; done",
+                "case $(( (n - 1) % 3 )) in 0) rate=10;; 1) rate=30;; *) rate=20;; esac",
+                "echo 'main: n_kv_max = 100'",
+                "awk -v pl=$pl -v tg=$tg -v r=$rate 'BEGIN { printf \"{\\\"pl\\\": %d, \\\"tg\\\": %d, \\\"t\\\": %.6f}\\n\", pl, tg, pl * tg / r }'",
+                ""));
+        assertThat(peer.toFile().setExecutable(true)).isTrue();
+        CliTest.Run r = run("bench", "batching", "--model", model.toString(), "--concurrency", "1,2", "--prompt-tokens", "4",
+                "--gen-tokens", "3", "--rounds", "3", "--llama-batched-bench", peer.toString(), "--gguf", gguf.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("medians of 3 round(s) per concurrency, r1stream and llama-batched-bench alternating", "| ratio range");
+        assertThat(Files.readAllLines(calls)).hasSize(6);
+        for (String c : new String[] {"1", "2"}) {
+            String row = r.out().lines().filter(l -> l.trim().startsWith(c + " |")).findFirst().orElseThrow();
+            String[] cols = row.split(" \\| ");
+            double ours = Double.parseDouble(cols[1].trim()), ratio = Double.parseDouble(cols[8].replace("x", "").trim());
+            assertThat(cols[7].trim()).as(row).isEqualTo("20.0");
+            assertThat(ratio).as(row).isCloseTo(ours / 20, org.assertj.core.data.Offset.offset(0.011));
+            String[] range = cols[9].replace("x", "").trim().split("-");
+            assertThat(Double.parseDouble(range[0])).as(row).isLessThanOrEqualTo(ratio).isGreaterThan(0);
+            assertThat(Double.parseDouble(range[1])).as(row).isGreaterThanOrEqualTo(ratio);
+        }
+        assertThat(run("bench", "batching", "--model", model.toString(), "--rounds", "0").err()).contains("--rounds must be at least 1, got 0");
+        assertThat(run("bench", "batching", "--model", model.toString(), "--llama-batched-bench", peer.toString()).err())
+                .contains("--llama-batched-bench needs --gguf FILE");
+        assertThat(run("bench", "batching", "--model", model.toString(), "--llama-batched-bench", peer.toString(), "--gguf",
+                tmp.resolve("missing.gguf").toString()).err()).contains("missing.gguf does not exist");
+    }
+
     @Test
     void badFormatsSayWhatToUse() {
         assertThat(run("generate", "--model", model.toString(), "--prompt", "x", "--weight-format", "q5").err())
